@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+
+const toNumber = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+
+/**
+ * Every environment variable the platform reads, validated once at start-up.
+ * Nothing else reads `process.env`.
+ */
+export class AppConfig {
+  /** `production` refuses defaults that are unsafe outside a developer machine. */
+  @IsIn(['development', 'test', 'production'])
+  nodeEnv: 'development' | 'test' | 'production' = 'development';
+
+  /** API port. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  port = 3000;
+
+  /** PostgreSQL connection URL. */
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// URL' })
+  databaseUrl = 'postgres://postgres@127.0.0.1:5432/kepu';
+
+  /** Connections per process. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  databasePoolSize = 20;
+
+  /** Redis URL for the queues. */
+  @Matches(/^rediss?:\/\/.+/, { message: 'must be a redis:// URL' })
+  redisUrl = 'redis://127.0.0.1:6379';
+
+  @IsIn(['redis', 'postgres'])
+  queueBackend: 'redis' | 'postgres' = 'redis';
+
+  /** Token signing secret; generated per process outside production. */
+  @IsString()
+  @MinLength(16, { message: 'must be at least 16 characters' })
+  jwtSecret: string;
+
+  /** Whether `jwtSecret` was generated because none was configured. */
+  isJwtSecretGenerated = false;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(60)
+  @Max(7 * 24 * 3600)
+  jwtExpiresInSeconds = 3600;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(3)
+  bootstrapAdminUsername?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(8, { message: 'must be at least 8 characters' })
+  bootstrapAdminPassword?: string;
+
+  /** Province whose regions are imported (NBS code, 2 digits). */
+  @Matches(/^\d{2}$/, { message: 'must be a 2-digit province code' })
+  regionProvince = '11';
+
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0.0001)
+  slaDispatchHours = 24;
+
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0.0001)
+  slaClaimHours = 48;
+
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0.0001)
+  slaAcceptHours = 72;
+
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0.0001)
+  slaScheduleHours = 72;
+
+  @IsOptional()
+  @Matches(/^https?:\/\/.+/, { message: 'must be an http(s) URL' })
+  notifyWebhookUrl?: string;
+
+  /** Failed logins per username and address per minute before 429. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  loginRateLimitPerMinute = 10;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  logLevel = 'info';
+}
+
+/** Environment variable → AppConfig property. */
+export const ENV_VARIABLES: Record<string, keyof AppConfig> = {
+  NODE_ENV: 'nodeEnv',
+  PORT: 'port',
+  DATABASE_URL: 'databaseUrl',
+  DATABASE_POOL_SIZE: 'databasePoolSize',
+  REDIS_URL: 'redisUrl',
+  QUEUE_BACKEND: 'queueBackend',
+  JWT_SECRET: 'jwtSecret',
+  JWT_EXPIRES_IN_SECONDS: 'jwtExpiresInSeconds',
+  BOOTSTRAP_ADMIN_USERNAME: 'bootstrapAdminUsername',
+  BOOTSTRAP_ADMIN_PASSWORD: 'bootstrapAdminPassword',
+  REGION_PROVINCE: 'regionProvince',
+  SLA_DISPATCH_HOURS: 'slaDispatchHours',
+  SLA_CLAIM_HOURS: 'slaClaimHours',
+  SLA_ACCEPT_HOURS: 'slaAcceptHours',
+  SLA_SCHEDULE_HOURS: 'slaScheduleHours',
+  NOTIFY_WEBHOOK_URL: 'notifyWebhookUrl',
+  LOGIN_RATE_LIMIT_PER_MINUTE: 'loginRateLimitPerMinute',
+  LOG_LEVEL: 'logLevel',
+};
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the environment; throws a ConfigError naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const plain: Record<string, unknown> = {};
+  for (const [variable, property] of Object.entries(ENV_VARIABLES)) {
+    const value = env[variable];
+    if (value !== undefined && value !== '') plain[property] = value;
+  }
+  const config = plainToInstance(AppConfig, plain);
+  if (!config.jwtSecret && config.nodeEnv !== 'production') {
+    config.jwtSecret = randomBytes(32).toString('hex');
+    config.isJwtSecretGenerated = true;
+  }
+  const problems = validateSync(config, { forbidUnknownValues: false });
+  if (problems.length > 0) {
+    const byProperty = new Map(Object.entries(ENV_VARIABLES).map(([variable, property]) => [property as string, variable]));
+    const lines = problems.map((p) => {
+      const variable = byProperty.get(p.property) ?? p.property;
+      const messages = Object.values(p.constraints ?? {}).map((m) => m.replace(p.property, variable));
+      return `  ${variable}: ${messages.join('; ')}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return config;
+}

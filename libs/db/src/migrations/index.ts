@@ -1,0 +1,4 @@
+import { Foundation1764300000000 } from './1764300000000-foundation';
+
+/** Listed explicitly (not globbed) so the app, the CLI and the tests run the same migrations. */
+export const MIGRATIONS = [Foundation1764300000000];
