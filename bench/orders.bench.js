@@ -1,0 +1,371 @@
+'use strict';
+// POST /orders throughput: the built API against bench/reference-orders-server.js,
+// alternated in one run on one fresh database. See bench/README.md.
+//
+//   npm run bench:orders            (builds first)
+//   node bench/orders.bench.js      (uses the dist/ already built)
+//
+// Only 127.0.0.1 is targeted; every child process is ended at the end; the run
+// is bounded by BENCH_TIMEOUT_S.
+
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const autocannon = require('autocannon');
+const { Client } = require('pg');
+
+const ROOT = path.resolve(__dirname, '..');
+const env = process.env;
+const int = (name, fallback) => (env[name] ? Number(env[name]) : fallback);
+
+const CONFIG = {
+  pgAdminUrl: env.BENCH_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
+  database: 'kepu_bench',
+  apiPort: int('BENCH_API_PORT', 3100),
+  referencePort: int('BENCH_REFERENCE_PORT', 3101),
+  jwtSecret: 'bench-jwt-secret-0123456789abcdef',
+  // Its own Redis database index, away from the developers' and the tests' queues.
+  redisUrl: env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379/7',
+  durationS: int('BENCH_DURATION_S', 10),
+  warmupS: int('BENCH_WARMUP_S', 2),
+  rounds: int('BENCH_ROUNDS', 2),
+  connections: int('BENCH_CONNECTIONS', 32),
+  timeoutS: int('BENCH_TIMEOUT_S', 600),
+  // Set to a directory to write a CPU profile of the API taken during the measured rounds.
+  cpuProfDir: env.BENCH_CPU_PROF_DIR || '',
+  logDir: path.join(ROOT, 'test-output', 'bench'),
+};
+const DATABASE_URL = `postgres://postgres@127.0.0.1:5432/${CONFIG.database}`;
+const ADMIN = { username: 'admin', password: 'bench-admin-pass' };
+const RESIDENT = { username: 'bench-resident', password: 'bench-resident-pass' };
+const PREFERRED_COMMUNITY = '110101001001';
+
+const children = new Set();
+
+function log(msg) {
+  process.stderr.write(`[bench] ${msg}\n`);
+}
+
+function startChild(name, args, extraEnv) {
+  fs.mkdirSync(CONFIG.logDir, { recursive: true });
+  const out = fs.openSync(path.join(CONFIG.logDir, `${name}.log`), 'w');
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...env, ...extraEnv },
+    stdio: ['ignore', out, out],
+  });
+  fs.closeSync(out);
+  child.benchName = name;
+  children.add(child);
+  child.on('exit', (code, signal) => {
+    children.delete(child);
+    if (!child.stopping) log(`${name} exited early (code ${code}, signal ${signal}); see ${path.relative(ROOT, CONFIG.logDir)}/${name}.log`);
+  });
+  return child;
+}
+
+async function stopChild(child) {
+  if (!children.has(child)) return;
+  child.stopping = true;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function killAllNow() {
+  for (const child of children) {
+    child.stopping = true;
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+process.on('exit', killAllNow);
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    log(`${signal}: stopping`);
+    killAllNow();
+    process.exit(130);
+  });
+}
+
+async function request(port, method, urlPath, { token, body } = {}) {
+  const headers = { accept: 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`http://127.0.0.1:${port}${urlPath}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, body: json };
+}
+
+async function expectStatus(what, promise, statuses) {
+  const res = await promise;
+  if (!statuses.includes(res.status)) throw new Error(`${what}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`);
+  return res.body;
+}
+
+async function waitForHttp(name, child, port, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!children.has(child)) throw new Error(`${name} exited before it served HTTP`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      if (res.status === 200 || res.status === 404) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${name} did not answer on 127.0.0.1:${port} within ${timeoutMs / 1000}s`);
+}
+
+async function withPg(url, fn) {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function freshDatabase() {
+  await withPg(CONFIG.pgAdminUrl, async (pg) => {
+    await pg.query(`DROP DATABASE IF EXISTS ${CONFIG.database} WITH (FORCE)`);
+    await pg.query(`CREATE DATABASE ${CONFIG.database}`);
+  });
+  log(`created database ${CONFIG.database}; running db:setup`);
+  const setup = spawnSync(process.execPath, ['dist/apps/cli/src/main.js', 'db:setup'], {
+    cwd: ROOT,
+    env: { ...env, ...appEnv() },
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
+  if (setup.status !== 0) {
+    throw new Error(`db:setup failed (status ${setup.status}, ${setup.error || ''}):\n${(setup.stdout || '').slice(-2000)}\n${(setup.stderr || '').slice(-2000)}`);
+  }
+}
+
+function appEnv() {
+  return {
+    NODE_ENV: 'production',
+    DATABASE_URL,
+    REDIS_URL: CONFIG.redisUrl,
+    JWT_SECRET: CONFIG.jwtSecret,
+    BOOTSTRAP_ADMIN_USERNAME: ADMIN.username,
+    BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+    LOG_LEVEL: 'warn',
+  };
+}
+
+async function pickCommunity() {
+  return withPg(DATABASE_URL, async (pg) => {
+    const { rows } = await pg.query(
+      `SELECT code FROM communities ORDER BY (code = $1) DESC, code LIMIT 1`,
+      [PREFERRED_COMMUNITY],
+    );
+    if (rows.length === 0) throw new Error('db:setup imported no communities');
+    return rows[0].code;
+  });
+}
+
+function orderBody(communityCode) {
+  const day = 24 * 3600 * 1000;
+  const start = new Date(Date.now() + 14 * day);
+  start.setUTCHours(1, 0, 0, 0); // 09:00 in Beijing
+  const end = new Date(start.getTime() + 2 * 3600 * 1000);
+  return {
+    communityCode,
+    topic: 'anti_fraud',
+    audience: 'elderly',
+    format: 'lecture',
+    title: '老年人防范电信诈骗讲座',
+    description: 'A talk on phone scams for the elderly of our community, about 60 people, Saturday morning.',
+    expectedAttendance: 60,
+    preferredWindows: [{ start: start.toISOString(), end: end.toISOString() }],
+    contactName: '王老师',
+    contactPhone: '13812341234',
+  };
+}
+
+function fire(port, token, body, durationS) {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: `http://127.0.0.1:${port}/orders`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+        connections: CONFIG.connections,
+        duration: durationS,
+        timeout: 10,
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
+    instance.on('error', () => {});
+  });
+}
+
+function summarise(name, r) {
+  return {
+    name,
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+    ok: r['2xx'],
+    statusCodes: r.statusCodeStats,
+  };
+}
+
+const pad = (s, n) => String(s).padStart(n);
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+function table(rows) {
+  const head = `| run | req/s | p50 ms | p99 ms | 2xx | non-2xx | errors |`;
+  const sep = `| --- | ---: | ---: | ---: | ---: | ---: | ---: |`;
+  const lines = rows.map((r) => `| ${r.name} | ${pad(r.rps.toFixed(0), 6)} | ${pad(r.p50, 4)} | ${pad(r.p99, 5)} | ${pad(r.ok, 6)} | ${pad(r.non2xx, 5)} | ${pad(r.errors, 4)} |`);
+  return [head, sep, ...lines].join('\n');
+}
+
+async function main() {
+  const started = Date.now();
+  for (const entry of ['dist/apps/api/src/main.js', 'dist/apps/cli/src/main.js']) {
+    if (!fs.existsSync(path.join(ROOT, entry))) throw new Error(`${entry} is missing: run \`npm run build\` (or \`npm run bench:orders\`)`);
+  }
+  await freshDatabase();
+  const communityCode = await pickCommunity();
+
+  const apiArgs = [];
+  if (CONFIG.cpuProfDir) {
+    fs.mkdirSync(CONFIG.cpuProfDir, { recursive: true });
+    apiArgs.push('--require', path.join(__dirname, 'support', 'cpu-profile.js'));
+  }
+  apiArgs.push('dist/apps/api/src/main.js');
+  const api = startChild('api', apiArgs, { ...appEnv(), PORT: String(CONFIG.apiPort), BENCH_CPU_PROF_DIR: CONFIG.cpuProfDir });
+  await waitForHttp('api', api, CONFIG.apiPort, 60_000);
+
+  const adminLogin = await expectStatus('admin login', request(CONFIG.apiPort, 'POST', '/auth/login', { body: ADMIN }), [200, 201]);
+  await expectStatus(
+    'create resident',
+    request(CONFIG.apiPort, 'POST', '/users', {
+      token: adminLogin.accessToken,
+      body: { ...RESIDENT, displayName: '压测居民', role: 'resident', communityCode },
+    }),
+    [201],
+  );
+  const residentLogin = await expectStatus('resident login', request(CONFIG.apiPort, 'POST', '/auth/login', { body: RESIDENT }), [200, 201]);
+  const token = residentLogin.accessToken;
+  const body = orderBody(communityCode);
+
+  const reference = startChild('reference', [path.join(__dirname, 'reference-orders-server.js')], {
+    DATABASE_URL,
+    JWT_SECRET: CONFIG.jwtSecret,
+    PORT: String(CONFIG.referencePort),
+    DATABASE_POOL_SIZE: '20',
+  });
+  await waitForHttp('reference', reference, CONFIG.referencePort, 15_000);
+
+  // One order through each, checked before the load.
+  const targets = [
+    { name: 'reference', port: CONFIG.referencePort },
+    { name: 'api', port: CONFIG.apiPort },
+  ];
+  for (const t of targets) {
+    const order = await expectStatus(`${t.name} POST /orders`, request(t.port, 'POST', '/orders', { token, body }), [201]);
+    if (order.status !== 'submitted' || order.communityCode !== communityCode) throw new Error(`${t.name}: unexpected order ${JSON.stringify(order).slice(0, 300)}`);
+  }
+  log(`community ${communityCode}; ${CONFIG.connections} connections; warm-up ${CONFIG.warmupS}s, ${CONFIG.rounds} x ${CONFIG.durationS}s each`);
+
+  let created = 2;
+  for (const t of targets) {
+    log(`warm-up ${t.name}`);
+    created += (await fire(t.port, token, body, CONFIG.warmupS))['2xx'];
+  }
+  if (CONFIG.cpuProfDir) api.kill('SIGUSR2'); // start profiling: measured rounds only
+
+  const rows = [];
+  for (let round = 1; round <= CONFIG.rounds; round++) {
+    for (const t of targets) {
+      log(`round ${round}: ${t.name}`);
+      const result = await fire(t.port, token, body, CONFIG.durationS);
+      created += result['2xx'];
+      rows.push(summarise(`${t.name} #${round}`, result));
+    }
+  }
+  if (CONFIG.cpuProfDir) {
+    api.kill('SIGUSR2'); // stop and write
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+
+  const counts = await withPg(DATABASE_URL, async (pg) => {
+    const { rows: [c] } = await pg.query(
+      `SELECT (SELECT count(*) FROM orders)::int AS orders,
+              (SELECT count(*) FROM order_events)::int AS events,
+              (SELECT count(*) FROM outbox)::int AS outbox`,
+    );
+    return c;
+  });
+
+  await stopChild(reference);
+  await stopChild(api);
+
+  const avg = (name) => {
+    const rs = rows.filter((r) => r.name.startsWith(`${name} `));
+    return { name: `${name} (mean)`, rps: mean(rs.map((r) => r.rps)), p50: mean(rs.map((r) => r.p50)).toFixed(1), p99: mean(rs.map((r) => r.p99)).toFixed(1), ok: rs.reduce((a, r) => a + r.ok, 0), non2xx: rs.reduce((a, r) => a + r.non2xx, 0), errors: rs.reduce((a, r) => a + r.errors, 0) };
+  };
+  const ref = avg('reference');
+  const apiAvg = avg('api');
+  const ratio = apiAvg.rps / ref.rps;
+
+  const report = [
+    `POST /orders, ${CONFIG.connections} connections, ${CONFIG.rounds} x ${CONFIG.durationS}s per server after ${CONFIG.warmupS}s warm-up each, alternated`,
+    `machine: ${os.cpus().length} cores (${os.cpus()[0] && os.cpus()[0].model}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; date ${new Date().toISOString()}`,
+    '',
+    table([...rows, ref, apiAvg]),
+    '',
+    `ratio api/reference (req/s): ${ratio.toFixed(2)}`,
+    `rows: orders ${counts.orders}, order_events ${counts.events}, outbox ${counts.outbox}; 2xx answers ${created}`,
+    `status codes: ${rows.map((r) => `${r.name} ${JSON.stringify(Object.fromEntries(Object.entries(r.statusCodes).map(([k, v]) => [k, v.count])))}`).join('; ')}`,
+    `elapsed ${((Date.now() - started) / 1000).toFixed(0)}s`,
+  ].join('\n');
+  process.stdout.write(`${report}\n`);
+  if (CONFIG.cpuProfDir) log(`CPU profile in ${CONFIG.cpuProfDir}; summarise with: node bench/support/summarise-profile.js ${CONFIG.cpuProfDir}/*.cpuprofile`);
+}
+
+const deadline = setTimeout(() => {
+  log(`timed out after ${CONFIG.timeoutS}s`);
+  killAllNow();
+  process.exit(2);
+}, CONFIG.timeoutS * 1000);
+deadline.unref();
+
+main().then(
+  () => {
+    killAllNow();
+    process.exit(0);
+  },
+  (err) => {
+    log(`failed: ${err && err.stack ? err.stack : err}`);
+    killAllNow();
+    process.exit(1);
+  },
+);

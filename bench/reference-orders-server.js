@@ -1,0 +1,239 @@
+'use strict';
+// A minimal POST /orders written only as a yardstick for bench/orders.bench.js:
+// node:http + pg, the same pool size as the API (20), the same bearer token
+// (HS256, checked with node:crypto), minimal checks on the same JSON, and the
+// same rows (order, its first order_events row, its outbox row) written in ONE
+// round trip: a single statement whose CTEs insert all three.
+//
+//   DATABASE_URL=postgres://postgres@127.0.0.1:5432/kepu_bench JWT_SECRET=... PORT=3101 \
+//     node bench/reference-orders-server.js
+//
+// Not part of the product: no idempotency keys, no duplicate detection, no
+// metrics, no logging.
+
+const http = require('node:http');
+const crypto = require('node:crypto');
+const { Pool } = require('pg');
+
+const PORT = Number(process.env.PORT || 3101);
+const HOST = '127.0.0.1';
+const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/kepu_bench';
+const JWT_SECRET = process.env.JWT_SECRET;
+const POOL_SIZE = Number(process.env.DATABASE_POOL_SIZE || 20);
+if (!JWT_SECRET) {
+  console.error('JWT_SECRET is required');
+  process.exit(1);
+}
+
+const TOPICS = new Set(['health', 'medicine_use', 'digital_skills', 'anti_fraud', 'emergency', 'fire_safety', 'food_safety', 'environment', 'agriculture', 'ai_frontier', 'astronomy', 'experiments', 'psychology']);
+const AUDIENCES = new Set(['youth', 'farmers', 'workers', 'elderly', 'officials', 'new_economy_workers', 'general']);
+const FORMATS = new Set(['lecture', 'workshop', 'science_show', 'exhibition', 'consultation', 'visit', 'online']);
+const ACCESSIBILITY = new Set(['wheelchair', 'hearing_loop', 'sign_language_interpreter', 'large_print']);
+const MAX_DAYS_AHEAD_MS = 180 * 24 * 3600 * 1000;
+
+const pool = new Pool({ connectionString: DATABASE_URL, max: POOL_SIZE });
+
+// One statement, one round trip. The community row gives the subdistrict and
+// district codes; no community, no rows.
+const CREATE_ORDER_SQL = `
+WITH o AS (
+  INSERT INTO orders (code, status, version, community_code, subdistrict_code, district_code, requester_id,
+                      topic, audience, format, title, description, expected_attendance, preferred_windows,
+                      last_window_end, accessibility_needs, contact_name, contact_phone)
+  SELECT 'KP' || lpad(nextval('order_code_seq')::text, 8, '0'), 'submitted', 1, c.code, c.subdistrict_code, c.district_code, $2,
+         $3, $4, $5, $6, $7, $8, $9::jsonb, $10::timestamptz, $11::text[], $12, $13
+    FROM communities c
+   WHERE c.code = $1
+  RETURNING *
+), e AS (
+  INSERT INTO order_events (order_id, seq, type, from_status, to_status, actor_id, actor_role, payload)
+  SELECT o.id, 1, 'order.submitted', NULL, 'submitted', $2, $14, '{}'::jsonb FROM o
+), x AS (
+  INSERT INTO outbox (type, order_id, payload)
+  SELECT 'order.submitted', o.id,
+         jsonb_build_object('orderId', o.id, 'communityCode', o.community_code, 'districtCode', o.district_code, 'actorId', $2::uuid)
+    FROM o
+)
+SELECT * FROM o`;
+
+function base64urlJson(part) {
+  return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+}
+
+/** HS256 bearer token → claims, or null. */
+function verifyToken(header) {
+  const match = /^Bearer\s+(\S+)$/i.exec(header || '');
+  if (!match) return null;
+  const parts = match[1].split('.');
+  if (parts.length !== 3) return null;
+  const expected = crypto.createHmac('sha256', JWT_SECRET).update(`${parts[0]}.${parts[1]}`).digest();
+  const given = Buffer.from(parts[2], 'base64url');
+  if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return null;
+  try {
+    const head = base64urlJson(parts[0]);
+    const claims = base64urlJson(parts[1]);
+    if (head.alg !== 'HS256') return null;
+    if (typeof claims.exp === 'number' && claims.exp * 1000 < Date.now()) return null;
+    if (typeof claims.sub !== 'string') return null;
+    return claims;
+  } catch {
+    return null;
+  }
+}
+
+const isText = (v, max) => typeof v === 'string' && v.trim().length > 0 && v.length <= max;
+
+/** Minimal checks on the same JSON as the API; returns field errors. */
+function check(body, now) {
+  const errors = [];
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return [{ field: '', message: 'must be an object' }];
+  if (typeof body.communityCode !== 'string' || !/^\d{12}$/.test(body.communityCode)) errors.push({ field: 'communityCode', message: 'must be 12 digits' });
+  if (!TOPICS.has(body.topic)) errors.push({ field: 'topic', message: 'unknown topic' });
+  if (!AUDIENCES.has(body.audience)) errors.push({ field: 'audience', message: 'unknown audience' });
+  if (!FORMATS.has(body.format)) errors.push({ field: 'format', message: 'unknown format' });
+  if (!isText(body.title, 200)) errors.push({ field: 'title', message: 'required' });
+  if (!isText(body.description, 5000)) errors.push({ field: 'description', message: 'required' });
+  if (!Number.isInteger(body.expectedAttendance) || body.expectedAttendance < 1 || body.expectedAttendance > 2000) {
+    errors.push({ field: 'expectedAttendance', message: 'must be 1-2000' });
+  }
+  if (!isText(body.contactName, 100)) errors.push({ field: 'contactName', message: 'required' });
+  if (typeof body.contactPhone !== 'string' || !/^1\d{10}$/.test(body.contactPhone)) errors.push({ field: 'contactPhone', message: 'must be a mobile number' });
+  if (body.accessibilityNeeds !== undefined && (!Array.isArray(body.accessibilityNeeds) || !body.accessibilityNeeds.every((a) => ACCESSIBILITY.has(a)))) {
+    errors.push({ field: 'accessibilityNeeds', message: 'unknown feature' });
+  }
+  const windows = body.preferredWindows;
+  if (!Array.isArray(windows) || windows.length < 1 || windows.length > 5) {
+    errors.push({ field: 'preferredWindows', message: 'must hold 1-5 windows' });
+  } else {
+    windows.forEach((w, i) => {
+      const start = Date.parse(w && w.start);
+      const end = Date.parse(w && w.end);
+      if (!(end > start) || !(start > now) || end > now + MAX_DAYS_AHEAD_MS) {
+        errors.push({ field: `preferredWindows.${i}`, message: 'must be in the future, within 180 days, end after start' });
+      }
+    });
+  }
+  return errors;
+}
+
+const iso = (d) => (d == null ? null : new Date(d).toISOString());
+
+function toOrderJson(r) {
+  return {
+    id: r.id,
+    code: r.code,
+    status: r.status,
+    version: r.version,
+    communityCode: r.community_code,
+    subdistrictCode: r.subdistrict_code,
+    districtCode: r.district_code,
+    requesterId: r.requester_id,
+    topic: r.topic,
+    audience: r.audience,
+    format: r.format,
+    title: r.title,
+    description: r.description,
+    expectedAttendance: r.expected_attendance,
+    preferredWindows: r.preferred_windows,
+    accessibilityNeeds: r.accessibility_needs,
+    contactName: r.contact_name,
+    contactPhone: r.contact_phone, // the requester sees its own number unmasked
+    departmentId: r.department_id,
+    organizationId: r.organization_id,
+    offeredOrganizationId: r.offered_organization_id,
+    openToOrganizations: r.is_open_to_organizations,
+    scheduledStart: iso(r.scheduled_start),
+    scheduledEnd: iso(r.scheduled_end),
+    venueId: r.venue_id,
+    returnedCount: r.returned_count,
+    mergedIntoId: r.merged_into_id,
+    possibleDuplicateIds: r.possible_duplicate_ids,
+    rating: r.rating,
+    createdAt: iso(r.created_at),
+    updatedAt: iso(r.updated_at),
+  };
+}
+
+function send(res, status, body, type = 'application/json') {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function problem(res, status, code, detail, errors) {
+  send(res, status, { type: 'about:blank', title: http.STATUS_CODES[status], status, detail, code, ...(errors ? { errors } : {}) }, 'application/problem+json');
+}
+
+async function createOrder(req, res, raw) {
+  const claims = verifyToken(req.headers.authorization);
+  if (!claims) return problem(res, 401, 'UNAUTHENTICATED', 'Send a valid bearer token.');
+  if (claims.role !== 'resident' && claims.role !== 'community_staff') return problem(res, 403, 'FORBIDDEN', 'Only residents and community staff create orders.');
+  let body;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    return problem(res, 400, 'VALIDATION_FAILED', 'The body is not valid JSON.');
+  }
+  const now = Date.now();
+  const errors = check(body, now);
+  if (errors.length > 0) return problem(res, 400, 'VALIDATION_FAILED', 'Some fields are invalid.', errors);
+  if (claims.cc && claims.cc !== body.communityCode) return problem(res, 404, 'NOT_FOUND', 'No such community in your scope.');
+
+  const windows = body.preferredWindows.map((w) => ({ start: new Date(w.start).toISOString(), end: new Date(w.end).toISOString() }));
+  const lastWindowEnd = windows.reduce((m, w) => (w.end > m ? w.end : m), windows[0].end);
+  const { rows } = await pool.query(CREATE_ORDER_SQL, [
+    body.communityCode,
+    claims.sub,
+    body.topic,
+    body.audience,
+    body.format,
+    body.title.trim(),
+    body.description.trim(),
+    body.expectedAttendance,
+    JSON.stringify(windows),
+    lastWindowEnd,
+    body.accessibilityNeeds || [],
+    body.contactName.trim(),
+    body.contactPhone,
+    claims.role,
+  ]);
+  if (rows.length === 0) return problem(res, 404, 'NOT_FOUND', 'No such community.');
+  res.setHeader('location', `/orders/${rows[0].id}`);
+  return send(res, 201, toOrderJson(rows[0]));
+}
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+const server = http.createServer((req, res) => {
+  if (req.method === 'GET' && req.url === '/health') return send(res, 200, { status: 'ok' });
+  if (req.method !== 'POST' || req.url !== '/orders') return problem(res, 404, 'NOT_FOUND', 'No such route.');
+  const chunks = [];
+  let size = 0;
+  req.on('data', (c) => {
+    size += c.length;
+    if (size > MAX_BODY_BYTES) {
+      problem(res, 413, 'PAYLOAD_TOO_LARGE', 'The body is too large.');
+      req.destroy();
+    } else chunks.push(c);
+  });
+  req.on('end', () => {
+    createOrder(req, res, Buffer.concat(chunks).toString('utf8')).catch((err) => {
+      console.error(err && err.message);
+      if (!res.headersSent) problem(res, 500, 'INTERNAL', 'Something went wrong.');
+    });
+  });
+});
+server.keepAliveTimeout = 65_000;
+
+server.listen(PORT, HOST, () => {
+  console.log(JSON.stringify({ msg: 'reference orders server listening', url: `http://${HOST}:${PORT}`, poolSize: POOL_SIZE }));
+});
+
+function shutdown() {
+  server.close();
+  server.closeAllConnections();
+  pool.end().finally(() => process.exit(0));
+  setTimeout(() => process.exit(0), 3000).unref();
+}
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
