@@ -21,6 +21,7 @@ if (dir) {
     running = false;
     session.post('Profiler.stop', (err, result) => {
       if (err) return console.error('cpu-profile:', err.message);
+      fs.mkdirSync(dir, { recursive: true });
       fs.writeFileSync(path.join(dir, `api-${process.pid}.cpuprofile`), JSON.stringify(result.profile));
     });
   });
