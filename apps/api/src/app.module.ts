@@ -1,0 +1,46 @@
+import { AccountsModule } from '@kepu/accounts';
+import { AuthModule } from '@kepu/auth';
+import { AppConfig, ConfigModule } from '@kepu/config';
+import { DbModule } from '@kepu/db';
+import { OrdersModule } from '@kepu/orders';
+import { Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { randomUUID } from 'node:crypto';
+import { AccountsController } from './accounts/accounts.controller';
+import { AuthController } from './auth/auth.controller';
+import { HealthModule } from './health/health.module';
+import { OrdersController } from './orders/orders.controller';
+
+const REQUEST_ID = /^[\w.-]{1,100}$/;
+
+@Module({
+  imports: [
+    ConfigModule,
+    LoggerModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        pinoHttp: {
+          level: config.logLevel,
+          // A caller's X-Request-Id is kept so one id follows a request across services.
+          genReqId: (req, res) => {
+            const given = req.headers['x-request-id'];
+            const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+            res.setHeader('x-request-id', id);
+            return id;
+          },
+          // Tokens, passwords and phone numbers never reach the logs.
+          redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.body', 'res.headers["set-cookie"]'], remove: true },
+          serializers: { req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }) },
+          customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+        },
+      }),
+    }),
+    DbModule,
+    AuthModule,
+    AccountsModule,
+    OrdersModule,
+    HealthModule,
+  ],
+  controllers: [AuthController, AccountsController, OrdersController],
+})
+export class AppModule {}

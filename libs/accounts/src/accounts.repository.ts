@@ -1,0 +1,79 @@
+import { DepartmentEntity } from '@kepu/db';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { DepartmentView, OrganizationView } from './accounts.dto';
+
+interface OrganizationRow {
+  id: string;
+  name: string;
+  district_codes: string[];
+}
+
+const toOrganizationView = (row: OrganizationRow): OrganizationView => ({ id: row.id, name: row.name, districtCodes: row.district_codes });
+const toDepartmentView = (d: DepartmentEntity): DepartmentView => ({ id: d.id, name: d.name, districtCode: d.districtCode, topics: d.topics });
+
+const ORGANIZATION_SELECT = `
+  SELECT o.id, o.name, coalesce(array_agg(od.district_code ORDER BY od.district_code) FILTER (WHERE od.district_code IS NOT NULL), '{}') AS district_codes
+  FROM organizations o LEFT JOIN organization_districts od ON od.organization_id = o.id`;
+
+/** Departments, organisations and the region facts that creating accounts checks. */
+@Injectable()
+export class AccountsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async districtOfCommunity(code: string): Promise<string | null> {
+    const rows = await this.dataSource.query<{ district_code: string }[]>(`SELECT district_code FROM communities WHERE code = $1`, [code]);
+    return rows[0]?.district_code ?? null;
+  }
+
+  async existingDistricts(codes: string[]): Promise<string[]> {
+    const rows = await this.dataSource.query<{ code: string }[]>(`SELECT code FROM districts WHERE code = ANY($1)`, [codes]);
+    return rows.map((r) => r.code);
+  }
+
+  async findDepartment(id: string): Promise<DepartmentView | null> {
+    const department = await this.dataSource.getRepository(DepartmentEntity).findOneBy({ id });
+    return department ? toDepartmentView(department) : null;
+  }
+
+  async findOrganization(id: string): Promise<OrganizationView | null> {
+    const rows = await this.dataSource.query<OrganizationRow[]>(`${ORGANIZATION_SELECT} WHERE o.id = $1 GROUP BY o.id`, [id]);
+    return rows[0] ? toOrganizationView(rows[0]) : null;
+  }
+
+  async insertDepartment(name: string, districtCode: string | null, topics: string[]): Promise<DepartmentView> {
+    const department = await this.dataSource.getRepository(DepartmentEntity).save({ name, districtCode, topics });
+    return toDepartmentView(department);
+  }
+
+  /** The organisation and the districts it serves, in one transaction. */
+  async insertOrganization(name: string, districtCodes: string[]): Promise<OrganizationView> {
+    return this.dataSource.transaction(async (manager) => {
+      const [row] = await manager.query<{ id: string }[]>(`INSERT INTO organizations (name) VALUES ($1) RETURNING id`, [name]);
+      if (!row) throw new Error('organization insert returned no row');
+      await manager.query(
+        `INSERT INTO organization_districts (organization_id, district_code) SELECT $1, unnest($2::varchar[])`,
+        [row.id, districtCodes],
+      );
+      return { id: row.id, name, districtCodes: [...districtCodes].sort() };
+    });
+  }
+
+  async listDepartments(districtCode?: string): Promise<DepartmentView[]> {
+    const qb = this.dataSource.getRepository(DepartmentEntity).createQueryBuilder('d').orderBy('d.name').limit(500);
+    // A district's departments include the city-wide ones, which serve every district.
+    if (districtCode) qb.where('(d.district_code = :districtCode OR d.district_code IS NULL)', { districtCode });
+    return (await qb.getMany()).map(toDepartmentView);
+  }
+
+  async listOrganizations(districtCode?: string): Promise<OrganizationView[]> {
+    const rows = districtCode
+      ? await this.dataSource.query<OrganizationRow[]>(
+          `${ORGANIZATION_SELECT} WHERE o.id IN (SELECT organization_id FROM organization_districts WHERE district_code = $1) GROUP BY o.id ORDER BY o.name LIMIT 500`,
+          [districtCode],
+        )
+      : await this.dataSource.query<OrganizationRow[]>(`${ORGANIZATION_SELECT} GROUP BY o.id ORDER BY o.name LIMIT 500`);
+    return rows.map(toOrganizationView);
+  }
+}

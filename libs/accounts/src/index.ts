@@ -1,0 +1,4 @@
+export * from './accounts.dto';
+export * from './accounts.module';
+export * from './accounts.repository';
+export * from './accounts.service';

@@ -1,0 +1,23 @@
+import { AppConfig } from '@kepu/config';
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { AuthGuard } from './auth.guard';
+import { AuthService } from './auth.service';
+import { LoginThrottlerGuard } from './login-throttler.guard';
+import { TokenService } from './token.service';
+import { UsersRepository } from './users.repository';
+
+@Module({
+  imports: [
+    JwtModule.registerAsync({ inject: [AppConfig], useFactory: (config: AppConfig) => ({ secret: config.jwtSecret }) }),
+    ThrottlerModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => [{ name: 'login', ttl: 60_000, limit: config.loginRateLimitPerMinute }],
+    }),
+  ],
+  providers: [TokenService, UsersRepository, AuthService, LoginThrottlerGuard, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [TokenService, UsersRepository, AuthService, LoginThrottlerGuard],
+})
+export class AuthModule {}

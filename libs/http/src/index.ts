@@ -1,0 +1,4 @@
+export * from './pagination';
+export * from './problem-details.filter';
+export * from './validation.pipe';
+export * from './uuid-param.pipe';

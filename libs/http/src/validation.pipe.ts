@@ -1,0 +1,25 @@
+import { type FieldError, ValidationError } from '@kepu/core';
+import { ValidationPipe, type ValidationError as ClassValidatorError } from '@nestjs/common';
+
+function flatten(errors: ClassValidatorError[], prefix = ''): FieldError[] {
+  return errors.flatMap((e) => {
+    const field = prefix ? `${prefix}.${e.property}` : e.property;
+    const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
+    return [...own, ...flatten(e.children ?? [], field)];
+  });
+}
+
+/** Whitelisted DTOs, unknown fields refused, every problem listed by field. */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    transform: true,
+    forbidUnknownValues: true,
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors) => {
+      const fieldErrors = flatten(errors);
+      return new ValidationError(fieldErrors.map((e) => `${e.field}: ${e.message}`).join('; ') || 'Invalid request.', fieldErrors);
+    },
+  });
+}
