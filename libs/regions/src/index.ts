@@ -1,0 +1,5 @@
+export * from './catalog.service';
+export * from './regions.dto';
+export * from './regions.module';
+export * from './regions.repository';
+export * from './regions.service';

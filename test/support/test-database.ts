@@ -1,0 +1,62 @@
+import { createDataSource } from '../../libs/db/src/data-source';
+import { importRegions } from '../../libs/db/src/region-import';
+import { Client } from 'pg';
+
+/** The server the tests use; override with TEST_DATABASE_URL (its database name is ignored). */
+export const TEST_SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/kepu_test';
+export const TEMPLATE_DATABASE = 'kepu_test_template';
+
+export function databaseUrl(name: string): string {
+  const url = new URL(TEST_SERVER_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** A test must never touch a database that is not obviously a test database. */
+export function assertTestDatabase(name: string): void {
+  if (!name.includes('test')) throw new Error(`Refusing to use database "${name}": test database names contain "test".`);
+}
+
+async function withMaintenance<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: databaseUrl('postgres') });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Migrated, with Beijing's regions: each suite copies it instead of importing 7,535 communities again. */
+export async function createTemplateDatabase(): Promise<void> {
+  assertTestDatabase(TEMPLATE_DATABASE);
+  await withMaintenance(async (client) => {
+    await client.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE} WITH (FORCE)`);
+    await client.query(`CREATE DATABASE ${TEMPLATE_DATABASE}`);
+  });
+  const dataSource = createDataSource({ databaseUrl: databaseUrl(TEMPLATE_DATABASE), databasePoolSize: 2 });
+  await dataSource.initialize();
+  try {
+    await dataSource.runMigrations();
+    await importRegions(dataSource, '11');
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/** A fresh database for one suite, copied from the template. */
+export async function createSuiteDatabase(suite: string): Promise<string> {
+  const name = `kepu_test_${suite.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${process.pid}`;
+  assertTestDatabase(name);
+  await withMaintenance(async (client) => {
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await client.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`);
+  });
+  return databaseUrl(name);
+}
+
+export async function dropDatabase(url: string): Promise<void> {
+  const name = new URL(url).pathname.slice(1);
+  assertTestDatabase(name);
+  await withMaintenance((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+}
