@@ -10,6 +10,7 @@ import { AccountsController } from './accounts/accounts.controller';
 import { AuthController } from './auth/auth.controller';
 import { HealthModule } from './health/health.module';
 import { OrdersController } from './orders/orders.controller';
+import { RegionsApiModule } from './regions/regions-api.module';
 
 const REQUEST_ID = /^[\w.-]{1,100}$/;
 
@@ -40,6 +41,7 @@ const REQUEST_ID = /^[\w.-]{1,100}$/;
     AccountsModule,
     OrdersModule,
     HealthModule,
+    RegionsApiModule,
   ],
   controllers: [AuthController, AccountsController, OrdersController],
 })

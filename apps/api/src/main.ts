@@ -9,7 +9,7 @@ async function bootstrap(): Promise<void> {
   const app = await createApiApp();
   const config = app.get(AppConfig);
   if (config.isJwtSecretGenerated)
-    app.get(Logger).warn('JWT_SECRET is not set: using a random one, so tokens die with this process. Set it outside development.');
+    new Logger('Bootstrap').warn('JWT_SECRET is not set: using a random one, so tokens die with this process. Set it outside development.');
   await app.listen({ port: config.port, host: '0.0.0.0' });
   new Logger('Bootstrap').log(`API listening on http://127.0.0.1:${config.port} (docs at /docs)`);
 }

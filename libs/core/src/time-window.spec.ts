@@ -1,0 +1,47 @@
+import fc from 'fast-check';
+import { findLikelyDuplicates } from './duplicates';
+import { preferredWindowProblems, windowsOverlap } from './time-window';
+
+const hour = 3600_000;
+const day = 24 * hour;
+const now = new Date('2026-11-28T00:00:00Z');
+const at = (ms: number) => new Date(now.getTime() + ms);
+
+describe('preferred windows', () => {
+  it('accepts future windows within 180 days', () => {
+    expect(preferredWindowProblems([{ start: at(day), end: at(day + 2 * hour) }], now)).toEqual([]);
+  });
+
+  it('refuses past, reversed and too-distant windows, naming the index', () => {
+    expect(preferredWindowProblems([{ start: at(-hour), end: at(hour) }], now)).toEqual([{ index: 0, message: 'start must be in the future' }]);
+    expect(preferredWindowProblems([{ start: at(day), end: at(day) }], now)).toEqual([{ index: 0, message: 'end must be after start' }]);
+    expect(preferredWindowProblems([{ start: at(day), end: at(day + hour) }, { start: at(179 * day), end: at(181 * day) }], now)).toEqual([
+      { index: 1, message: 'must end within 180 days' },
+    ]);
+  });
+
+  it('overlap is symmetric and touching windows do not overlap', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 1, max: 100 }), fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 1, max: 100 }), (s1, l1, s2, l2) => {
+        const a = { start: at(s1 * hour), end: at((s1 + l1) * hour) };
+        const b = { start: at(s2 * hour), end: at((s2 + l2) * hour) };
+        expect(windowsOverlap(a, b)).toBe(windowsOverlap(b, a));
+        expect(windowsOverlap(a, b)).toBe(s1 < s2 + l2 && s2 < s1 + l1);
+      }),
+    );
+    expect(windowsOverlap({ start: at(0), end: at(hour) }, { start: at(hour), end: at(2 * hour) })).toBe(false);
+  });
+});
+
+describe('duplicate hints', () => {
+  const windows = [{ start: at(day), end: at(day + 2 * hour) }];
+  it('lists open orders with the same topic and audience and an overlapping window', () => {
+    const found = findLikelyDuplicates({ topic: 'anti_fraud', audience: 'elderly', preferredWindows: windows }, [
+      { id: 'same', topic: 'anti_fraud', audience: 'elderly', preferredWindows: [{ start: at(day + hour), end: at(day + 3 * hour) }] },
+      { id: 'other-topic', topic: 'health', audience: 'elderly', preferredWindows: windows },
+      { id: 'other-audience', topic: 'anti_fraud', audience: 'youth', preferredWindows: windows },
+      { id: 'other-time', topic: 'anti_fraud', audience: 'elderly', preferredWindows: [{ start: at(2 * day), end: at(2 * day + hour) }] },
+    ]);
+    expect(found).toEqual(['same']);
+  });
+});
