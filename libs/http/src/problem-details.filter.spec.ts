@@ -1,0 +1,39 @@
+import { ConflictError, NotFoundError, ValidationError } from '@kepu/core';
+import { BadRequestException } from '@nestjs/common';
+import { ThrottlerException } from '@nestjs/throttler';
+import { QueryFailedError } from 'typeorm';
+import { toProblem } from './problem-details.filter';
+
+describe('problem details', () => {
+  it('maps domain errors with their code and field errors', () => {
+    const p = toProblem(new ValidationError('bad', [{ field: 'title', message: 'required' }]));
+    expect(p.body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', title: 'Bad Request', detail: 'bad', errors: [{ field: 'title', message: 'required' }] });
+    expect(p.body.type).toMatch(/validation-failed$/);
+    expect(toProblem(new NotFoundError()).body).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+    expect(toProblem(new ConflictError('VENUE_CONFLICT', 'taken')).body).toMatchObject({ status: 409, code: 'VENUE_CONFLICT' });
+  });
+
+  it('never leaks a database message or a stack', () => {
+    const dbError = new QueryFailedError('SELECT secret FROM users', [], new Error('relation "users" password column leaked'));
+    const p = toProblem(dbError);
+    expect(p.body).toMatchObject({ status: 500, code: 'INTERNAL_ERROR' });
+    expect(JSON.stringify(p.body)).not.toMatch(/secret|password|relation|at /);
+    const plain = toProblem(new Error('boom at /work/main/file.ts:1'));
+    expect(JSON.stringify(plain.body)).not.toContain('/work/main');
+  });
+
+  it('turns an unreachable database into 503 with Retry-After', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const p = toProblem(refused);
+    expect(p.body).toMatchObject({ status: 503, code: 'DEPENDENCY_UNAVAILABLE' });
+    expect(p.headers['Retry-After']).toBeDefined();
+  });
+
+  it('maps framework refusals', () => {
+    expect(toProblem(new BadRequestException('Body is not valid JSON')).body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    const limited = toProblem(new ThrottlerException());
+    expect(limited.body).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+    expect(limited.headers['Retry-After']).toBeDefined();
+    expect(toProblem({ statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE', message: 'x' }).body).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+  });
+});
