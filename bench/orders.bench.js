@@ -34,11 +34,13 @@ const CONFIG = {
   timeoutS: int('BENCH_TIMEOUT_S', 600),
   // Set to a directory to write a CPU profile of the API taken during the measured rounds.
   cpuProfDir: env.BENCH_CPU_PROF_DIR || '',
+  // SQL run on the bench database after db:setup, for what-if experiments (an extra index...).
+  setupSql: env.BENCH_SETUP_SQL || '',
   logDir: path.join(ROOT, 'test-output', 'bench'),
 };
 const DATABASE_URL = `postgres://postgres@127.0.0.1:5432/${CONFIG.database}`;
 const ADMIN = { username: 'admin', password: 'bench-admin-pass' };
-const RESIDENT = { username: 'bench-resident', password: 'bench-resident-pass' };
+const RESIDENT = { username: 'bench-resident', password: 'bench-resident-pass-1' };
 const PREFERRED_COMMUNITY = '110101001001';
 
 const children = new Set();
@@ -47,13 +49,13 @@ function log(msg) {
   process.stderr.write(`[bench] ${msg}\n`);
 }
 
-function startChild(name, args, extraEnv) {
+function startChild(name, args, extraEnv, { ipc = false } = {}) {
   fs.mkdirSync(CONFIG.logDir, { recursive: true });
   const out = fs.openSync(path.join(CONFIG.logDir, `${name}.log`), 'w');
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...env, ...extraEnv },
-    stdio: ['ignore', out, out],
+    stdio: ipc ? ['ignore', out, out, 'ipc'] : ['ignore', out, out],
   });
   fs.closeSync(out);
   child.benchName = name;
@@ -252,6 +254,10 @@ async function main() {
     if (!fs.existsSync(path.join(ROOT, entry))) throw new Error(`${entry} is missing: run \`npm run build\` (or \`npm run bench:orders\`)`);
   }
   await freshDatabase();
+  if (CONFIG.setupSql) {
+    log(`BENCH_SETUP_SQL: ${CONFIG.setupSql}`);
+    await withPg(DATABASE_URL, (pg) => pg.query(CONFIG.setupSql));
+  }
   const communityCode = await pickCommunity();
 
   const apiArgs = [];
@@ -260,7 +266,7 @@ async function main() {
     apiArgs.push('--require', path.join(__dirname, 'support', 'cpu-profile.js'));
   }
   apiArgs.push('dist/apps/api/src/main.js');
-  const api = startChild('api', apiArgs, { ...appEnv(), PORT: String(CONFIG.apiPort), BENCH_CPU_PROF_DIR: CONFIG.cpuProfDir });
+  const api = startChild('api', apiArgs, { ...appEnv(), PORT: String(CONFIG.apiPort), BENCH_CPU_PROF_DIR: CONFIG.cpuProfDir }, { ipc: Boolean(CONFIG.cpuProfDir) });
   await waitForHttp('api', api, CONFIG.apiPort, 60_000);
 
   const adminLogin = await expectStatus('admin login', request(CONFIG.apiPort, 'POST', '/auth/login', { body: ADMIN }), [200, 201]);
@@ -300,7 +306,10 @@ async function main() {
     log(`warm-up ${t.name}`);
     created += (await fire(t.port, token, body, CONFIG.warmupS))['2xx'];
   }
-  if (CONFIG.cpuProfDir) api.kill('SIGUSR2'); // start profiling: measured rounds only
+  // A live database has planner statistics (autovacuum analyzes within a minute);
+  // a fresh one minutes old has none and plans every orders query for an empty table.
+  await withPg(DATABASE_URL, (pg) => pg.query('ANALYZE'));
+  if (CONFIG.cpuProfDir) api.send('cpu-profile:start'); // measured rounds only
 
   const rows = [];
   for (let round = 1; round <= CONFIG.rounds; round++) {
@@ -312,8 +321,9 @@ async function main() {
     }
   }
   if (CONFIG.cpuProfDir) {
-    api.kill('SIGUSR2'); // stop and write
-    await new Promise((r) => setTimeout(r, 2000));
+    const written = new Promise((resolve) => api.on('message', (m) => m === 'cpu-profile:written' && resolve()));
+    api.send('cpu-profile:stop');
+    await Promise.race([written, new Promise((r) => setTimeout(r, 15_000))]);
   }
 
   const counts = await withPg(DATABASE_URL, async (pg) => {
@@ -343,8 +353,9 @@ async function main() {
     table([...rows, ref, apiAvg]),
     '',
     `ratio api/reference (req/s): ${ratio.toFixed(2)}`,
-    `rows: orders ${counts.orders}, order_events ${counts.events}, outbox ${counts.outbox}; 2xx answers ${created}`,
+    `rows: orders ${counts.orders}, order_events ${counts.events}, outbox ${counts.outbox}; 2xx answers counted ${created} (answers still in flight when a run ends are written but not counted)`,
     `status codes: ${rows.map((r) => `${r.name} ${JSON.stringify(Object.fromEntries(Object.entries(r.statusCodes).map(([k, v]) => [k, v.count])))}`).join('; ')}`,
+    ...(CONFIG.setupSql ? [`BENCH_SETUP_SQL: ${CONFIG.setupSql}`] : []),
     `elapsed ${((Date.now() - started) / 1000).toFixed(0)}s`,
   ].join('\n');
   process.stdout.write(`${report}\n`);

@@ -40,7 +40,7 @@ WITH o AS (
   INSERT INTO orders (code, status, version, community_code, subdistrict_code, district_code, requester_id,
                       topic, audience, format, title, description, expected_attendance, preferred_windows,
                       last_window_end, accessibility_needs, contact_name, contact_phone)
-  SELECT 'KP' || lpad(nextval('order_code_seq')::text, 8, '0'), 'submitted', 1, c.code, c.subdistrict_code, c.district_code, $2,
+  SELECT 'KP' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lpad(nextval('order_code_seq')::text, 6, '0'), 'submitted', 1, c.code, c.subdistrict_code, c.district_code, $2,
          $3, $4, $5, $6, $7, $8, $9::jsonb, $10::timestamptz, $11::text[], $12, $13
     FROM communities c
    WHERE c.code = $1

@@ -1,28 +1,35 @@
 'use strict';
 // Preloaded into the API by bench/orders.bench.js (`node --require`) when
-// BENCH_CPU_PROF_DIR is set: the first SIGUSR2 starts the V8 CPU profiler, the
-// second stops it and writes <dir>/api-<pid>.cpuprofile. Unlike --cpu-prof this
-// covers only the measured rounds and does not depend on how the app exits.
+// BENCH_CPU_PROF_DIR is set. Over the IPC channel, 'cpu-profile:start' starts the
+// V8 CPU profiler and 'cpu-profile:stop' writes <dir>/api-<pid>.cpuprofile and
+// answers 'cpu-profile:written'. Unlike --cpu-prof this covers only the measured
+// rounds and does not depend on how the app exits; unlike a signal it cannot
+// collide with Nest's shutdown hooks (which listen to SIGUSR2 among others).
 const fs = require('node:fs');
 const path = require('node:path');
 const inspector = require('node:inspector');
 
 const dir = process.env.BENCH_CPU_PROF_DIR;
-if (dir) {
+if (dir && typeof process.send === 'function') {
   const session = new inspector.Session();
   session.connect();
-  let running = false;
-  process.on('SIGUSR2', () => {
-    if (!running) {
-      running = true;
-      session.post('Profiler.enable', () => session.post('Profiler.setSamplingInterval', { interval: 500 }, () => session.post('Profiler.start')));
-      return;
+  process.on('message', (message) => {
+    if (message === 'cpu-profile:start') {
+      session.post('Profiler.enable', () =>
+        session.post('Profiler.setSamplingInterval', { interval: 500 }, () => session.post('Profiler.start')),
+      );
+    } else if (message === 'cpu-profile:stop') {
+      session.post('Profiler.stop', (err, result) => {
+        if (err) {
+          console.error('cpu-profile:', err.message);
+        } else {
+          fs.mkdirSync(dir, { recursive: true });
+          fs.writeFileSync(path.join(dir, `api-${process.pid}.cpuprofile`), JSON.stringify(result.profile));
+        }
+        process.send('cpu-profile:written');
+      });
     }
-    running = false;
-    session.post('Profiler.stop', (err, result) => {
-      if (err) return console.error('cpu-profile:', err.message);
-      fs.mkdirSync(dir, { recursive: true });
-      fs.writeFileSync(path.join(dir, `api-${process.pid}.cpuprofile`), JSON.stringify(result.profile));
-    });
   });
+  // The channel must not keep the app alive on its own.
+  if (process.channel) process.channel.unref();
 }
