@@ -36,10 +36,10 @@ async function runSetup(config: AppConfig): Promise<DatabaseSetupResult> {
   return result;
 }
 
-function adminLine(result: DatabaseSetupResult): string {
+function adminLine(result: DatabaseSetupResult, isDevAdmin: boolean): string {
   switch (result.admin.status) {
     case 'created':
-      return `Admin login:   ${result.admin.username} / the password in BOOTSTRAP_ADMIN_PASSWORD`;
+      return `Admin login:   ${result.admin.username} / ${isDevAdmin ? DEV_ADMIN.password : 'the password in BOOTSTRAP_ADMIN_PASSWORD'}`;
     case 'exists':
       return `Admin login:   ${result.admin.username} (existing city_admin)`;
     case 'missing':
@@ -56,7 +56,16 @@ async function isHealthAnswering(url: string): Promise<boolean> {
   }
 }
 
+/** A fixed first login on a developer machine, so `npm ci && npm start` is enough; never in production. */
+export const DEV_ADMIN = { username: 'admin', password: 'kepu-admin-dev-1' };
+
 async function start(config: AppConfig): Promise<number> {
+  const isDevAdmin = config.nodeEnv !== 'production' && !config.bootstrapAdminUsername && !config.bootstrapAdminPassword;
+  if (isDevAdmin) {
+    config.bootstrapAdminUsername = DEV_ADMIN.username;
+    config.bootstrapAdminPassword = DEV_ADMIN.password;
+    log.warn(`BOOTSTRAP_ADMIN_* are not set: a first city_admin "${DEV_ADMIN.username}" / "${DEV_ADMIN.password}" is created for development. Change it, or set the variables.`);
+  }
   const setup = await runSetup(config);
 
   for (const app of ['api', 'worker'] as const) {
@@ -124,11 +133,8 @@ async function start(config: AppConfig): Promise<number> {
         isUp ? 'Kepu Dispatch is running.' : `The API did not answer ${base}/health within ${HEALTH_WAIT_MS / 1000} s; it may still be starting.`,
         `API:           ${base}`,
         `API docs:      ${base}/docs`,
-        `Dashboard:     ${base}/dashboard`,
         `Health:        ${base}/health`,
-        `Metrics:       ${base}/metrics`,
-        `Queues:        ${base}/admin/queues`,
-        adminLine(setup),
+        adminLine(setup, isDevAdmin),
         'Stop with Ctrl-C.',
         '',
       ].join('\n'),
