@@ -1,16 +1,31 @@
 import { createValidationPipe, ProblemDetailsFilter } from '@kepu/http';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { randomUUID } from 'node:crypto';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 
 export const BODY_LIMIT_BYTES = 256 * 1024;
+const REQUEST_ID = /^[\w.-]{1,100}$/;
 
 /** Builds the HTTP application the same way for `main.ts` and the end-to-end tests. */
 export async function createApiApp(options: { logger?: boolean } = {}): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy: true });
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: true,
+    // A caller's X-Request-Id is kept so one id follows a request across services.
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+  });
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRequest', async (request, reply) => {
+    if (!REQUEST_ID.test(request.id)) (request as { id: string }).id = randomUUID();
+    // pino-http logs the raw request: hand it the same id
+    (request.raw as { id?: string }).id = request.id;
+    void reply.header('x-request-id', request.id);
+  });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
     bufferLogs: options.logger !== false,
     logger: options.logger === false ? false : undefined,

@@ -12,8 +12,6 @@ import { HealthModule } from './health/health.module';
 import { OrdersController } from './orders/orders.controller';
 import { RegionsApiModule } from './regions/regions-api.module';
 
-const REQUEST_ID = /^[\w.-]{1,100}$/;
-
 @Module({
   imports: [
     ConfigModule,
@@ -22,13 +20,8 @@ const REQUEST_ID = /^[\w.-]{1,100}$/;
       useFactory: (config: AppConfig) => ({
         pinoHttp: {
           level: config.logLevel,
-          // A caller's X-Request-Id is kept so one id follows a request across services.
-          genReqId: (req, res) => {
-            const given = req.headers['x-request-id'];
-            const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-            res.setHeader('x-request-id', id);
-            return id;
-          },
+          // the Fastify adapter assigned the id (app.factory.ts); reuse it
+          genReqId: (req) => (req as { id?: string }).id ?? randomUUID(),
           // Tokens, passwords and phone numbers never reach the logs.
           redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.body', 'res.headers["set-cookie"]'], remove: true },
           serializers: { req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }) },
