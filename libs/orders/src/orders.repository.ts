@@ -193,13 +193,21 @@ export interface IdempotencyCompletion {
 export class OrdersRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
+  /** Communities are reference data that only an import changes: cached per process after the first read. */
+  private readonly communities = new Map<string, { code: string; subdistrictCode: string; districtCode: string }>();
+
   async findCommunity(code: string): Promise<{ code: string; subdistrictCode: string; districtCode: string } | null> {
+    const cached = this.communities.get(code);
+    if (cached) return cached;
     const rows = await this.dataSource.query<{ code: string; subdistrict_code: string; district_code: string }[]>(
       `SELECT code, subdistrict_code, district_code FROM communities WHERE code = $1`,
       [code],
     );
     const row = rows[0];
-    return row ? { code: row.code, subdistrictCode: row.subdistrict_code, districtCode: row.district_code } : null;
+    if (!row) return null;
+    const community = { code: row.code, subdistrictCode: row.subdistrict_code, districtCode: row.district_code };
+    this.communities.set(code, community);
+    return community;
   }
 
   /** Open orders of a community with this topic and audience: the candidates for duplicate hints. */
@@ -219,13 +227,28 @@ export class OrdersRepository {
    * with `idempotency`, the stored answer commits with the order or not at all.
    */
   async insert(order: NewOrder, idempotency?: IdempotencyCompletion): Promise<OrderRecord> {
-    return this.dataSource.transaction(async (manager) => {
+    const run = async (manager: EntityManager): Promise<OrderRecord> => {
+      // One statement: the order, its first event and its outbox message commit together in one round trip.
       const rows = await manager.query<OrderRow[]>(
-        `INSERT INTO orders (code, status, version, community_code, subdistrict_code, district_code, requester_id, topic, audience, format,
-           title, description, expected_attendance, preferred_windows, last_window_end, accessibility_needs, contact_name, contact_phone, possible_duplicate_ids)
-         VALUES ('KP' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lpad(nextval('order_code_seq')::text, 6, '0'),
-           'submitted', 1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-         RETURNING *`,
+        `WITH o AS (
+           INSERT INTO orders (code, status, version, community_code, subdistrict_code, district_code, requester_id, topic, audience, format,
+             title, description, expected_attendance, preferred_windows, last_window_end, accessibility_needs, contact_name, contact_phone, possible_duplicate_ids)
+           VALUES ('KP' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lpad(nextval('order_code_seq')::text, 6, '0'),
+             'submitted', 1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+           RETURNING *
+         ),
+         payload AS (
+           SELECT o.id, o.created_at, jsonb_build_object('orderId', o.id, 'communityCode', o.community_code, 'districtCode', o.district_code) AS body FROM o
+         ),
+         event AS (
+           INSERT INTO order_events (order_id, seq, type, from_status, to_status, actor_id, actor_role, payload, at)
+           SELECT id, 1, 'order.submitted', NULL, 'submitted', $4, $17, body, created_at FROM payload
+         ),
+         message AS (
+           INSERT INTO outbox (type, order_id, payload, created_at)
+           SELECT 'order.submitted', id, body || jsonb_build_object('eventSeq', 1, 'actorId', $4::uuid, 'actorRole', $17::text), created_at FROM payload
+         )
+         SELECT * FROM o`,
         [
           order.communityCode,
           order.subdistrictCode,
@@ -243,17 +266,19 @@ export class OrdersRepository {
           order.contactName,
           order.contactPhone,
           order.possibleDuplicateIds,
+          order.actorRole,
         ],
       );
-      const record = toRecord(rows[0] as OrderRow);
-      const payload = { orderId: record.id, communityCode: record.communityCode, districtCode: record.districtCode };
-      await this.appendEventAndOutbox(manager, record, 'order.submitted', null, order.requesterId, order.actorRole, payload);
-      if (idempotency) {
-        await manager.query(
-          `UPDATE idempotency_records SET response_status = 201, response_body = $3, completed_at = now() WHERE user_id = $1 AND key = $2`,
-          [idempotency.userId, idempotency.key, JSON.stringify(idempotency.render(record))],
-        );
-      }
+      return toRecord(rows[0] as OrderRow);
+    };
+    if (!idempotency) return run(this.dataSource.manager);
+    // With a key, the stored answer commits with the order or not at all.
+    return this.dataSource.transaction(async (manager) => {
+      const record = await run(manager);
+      await manager.query(
+        `UPDATE idempotency_records SET response_status = 201, response_body = $3, completed_at = now() WHERE user_id = $1 AND key = $2`,
+        [idempotency.userId, idempotency.key, JSON.stringify(idempotency.render(record))],
+      );
       return record;
     });
   }

@@ -1,4 +1,5 @@
 import { Foundation1764300000000 } from './1764300000000-foundation';
+import { DuplicateHintIndex1764310000000 } from './1764310000000-duplicate-hint-index';
 
 /** Listed explicitly (not globbed) so the app, the CLI and the tests run the same migrations. */
-export const MIGRATIONS = [Foundation1764300000000];
+export const MIGRATIONS = [Foundation1764300000000, DuplicateHintIndex1764310000000];
