@@ -1,7 +1,6 @@
 import { sign } from 'jsonwebtoken';
 import type { Response, Test } from 'supertest';
 import { problemMismatches } from './support/problem';
-import { quietTeardown } from './support/quiet-teardown';
 import { ADMIN, count, startTestApp, TEST_JWT_SECRET, type TestApp } from './support/test-app';
 import { COMMUNITY_A1, createWorld, HAIDIAN, orderBody, orderIn, type OrderJson, type Session, type World } from './support/world';
 
@@ -83,7 +82,6 @@ describe('bad input never gets past the door', () => {
 
   beforeAll(async () => {
     t = await startTestApp('bad-input');
-    quietTeardown(t);
     w = await createWorld(t);
     for (const status of ['submitted', 'dispatched', 'claimed', 'accepted'] as const) fixtures[status] = await orderIn(t, w, status);
   });
@@ -487,7 +485,6 @@ describe('login rate limit', () => {
 
   beforeAll(async () => {
     t = await startTestApp('login-limit', { LOGIN_RATE_LIMIT_PER_MINUTE: '5' });
-    quietTeardown(t);
   });
   afterAll(() => t.close());
 

@@ -1,6 +1,5 @@
 import type { Response } from 'supertest';
 import { outcome, type Outcome } from './support/problem';
-import { quietTeardown } from './support/quiet-teardown';
 import { count, startTestApp, type TestApp } from './support/test-app';
 import { COMMUNITY_A1, createWorld, HAIDIAN, login, orderBody, orderIn, type OrderJson, type Session, type World } from './support/world';
 
@@ -14,7 +13,6 @@ describe('order races', () => {
 
   beforeAll(async () => {
     t = await startTestApp('races');
-    quietTeardown(t);
     w = await createWorld(t);
   });
   afterAll(() => t.close());

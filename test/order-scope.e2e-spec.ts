@@ -1,6 +1,5 @@
 import type { Response } from 'supertest';
 import { problemMismatches } from './support/problem';
-import { quietTeardown } from './support/quiet-teardown';
 import { count, startTestApp, type TestApp } from './support/test-app';
 import {
   CHAOYANG,
@@ -71,7 +70,6 @@ describe('order scope: who sees and touches which order (DESIGN.md §2)', () => 
 
   beforeAll(async () => {
     t = await startTestApp('scope');
-    quietTeardown(t);
     w = await createWorld(t);
     orders.submittedA1 = await create(w.residentA1, COMMUNITY_A1);
     orders.dispatchedA1 = await act(w.staffA1, await create(w.residentA1, COMMUNITY_A1), 'dispatch', { departmentId: w.departments.haidian });

@@ -33,6 +33,9 @@ export async function startTestApp(suite: string, env: Record<string, string> = 
     ...env,
   });
   const db = new Pool({ connectionString: databaseUrl, max: 4 });
+  // Teardown drops the database WITH (FORCE): an idle pooled client terminated then
+  // must not become an unhandled error that fails the next suite in this worker.
+  db.on('error', () => undefined);
   await db.query(`INSERT INTO users (username, password_hash, display_name, role) VALUES ($1, $2, 'City administrator', 'city_admin')`, [
     ADMIN.username,
     await hashPassword(ADMIN.password),

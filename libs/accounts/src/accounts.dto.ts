@@ -1,6 +1,7 @@
 import { ROLES, type Role, TOPIC_CODES } from '@kepu/core';
+import { IsOmittable } from '@kepu/http';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
 
 export const PASSWORD_MIN_LENGTH = 8;
 
@@ -21,6 +22,7 @@ export class CreateUserDto {
   @IsString()
   @MinLength(1)
   @MaxLength(100)
+  @Matches(/\S/, { message: 'displayName must not be blank' })
   displayName: string;
 
   @ApiProperty({ enum: ROLES })
@@ -28,27 +30,27 @@ export class CreateUserDto {
   role: Role;
 
   @ApiPropertyOptional({ example: '13812341234' })
-  @IsOptional()
+  @IsOmittable()
   @Matches(/^\+?\d{6,15}$/, { message: 'phone must be 6–15 digits' })
   phone?: string;
 
   @ApiPropertyOptional({ example: '110108001001', description: 'resident, community_staff' })
-  @IsOptional()
+  @IsOmittable()
   @Matches(/^\d{12}$/, { message: 'communityCode must be 12 digits' })
   communityCode?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'department_staff' })
-  @IsOptional()
+  @IsOmittable()
   @IsUUID()
   departmentId?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'org_admin' })
-  @IsOptional()
+  @IsOmittable()
   @IsUUID()
   organizationId?: string;
 
   @ApiPropertyOptional({ example: '110108', description: 'district_coordinator' })
-  @IsOptional()
+  @IsOmittable()
   @Matches(/^\d{6}$/, { message: 'districtCode must be 6 digits' })
   districtCode?: string;
 }
@@ -58,6 +60,7 @@ export class CreateDepartmentDto {
   @IsString()
   @MinLength(1)
   @MaxLength(200)
+  @Matches(/\S/, { message: 'name must not be blank' })
   name: string;
 
   @ApiProperty({ type: String, nullable: true, example: '110108', description: 'null: city-wide' })
@@ -66,7 +69,7 @@ export class CreateDepartmentDto {
   districtCode: string | null;
 
   @ApiPropertyOptional({ type: [String], example: ['health', 'anti_fraud'] })
-  @IsOptional()
+  @IsOmittable()
   @IsArray()
   @ArrayMaxSize(50)
   @ArrayUnique()
@@ -79,6 +82,7 @@ export class CreateOrganizationDto {
   @IsString()
   @MinLength(1)
   @MaxLength(200)
+  @Matches(/\S/, { message: 'name must not be blank' })
   name: string;
 
   @ApiProperty({ type: [String], example: ['110108'] })
@@ -105,7 +109,7 @@ export class OrganizationView {
 
 export class DirectoryQueryDto {
   @ApiPropertyOptional({ example: '110108' })
-  @IsOptional()
+  @IsOmittable()
   @Matches(/^\d{6}$/, { message: 'districtCode must be 6 digits' })
   districtCode?: string;
 }

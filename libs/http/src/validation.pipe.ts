@@ -1,5 +1,6 @@
 import { type FieldError, ValidationError } from '@kepu/core';
 import { ValidationPipe, type ValidationError as ClassValidatorError } from '@nestjs/common';
+import { ValidateIf } from 'class-validator';
 
 function flatten(errors: ClassValidatorError[], prefix = ''): FieldError[] {
   return errors.flatMap((e) => {
@@ -23,3 +24,9 @@ export function createValidationPipe(): ValidationPipe {
     },
   });
 }
+
+/**
+ * Like @IsOptional(), but only for an absent field: an explicit `null` is still
+ * validated (and refused), so it can never reach a query as "given".
+ */
+export const IsOmittable = () => ValidateIf((_object, value) => value !== undefined);

@@ -7,7 +7,7 @@ import {
   type OrderStatus,
   TOPIC_CODES,
 } from '@kepu/core';
-import { PageQueryDto } from '@kepu/http';
+import { IsOmittable, PageQueryDto } from '@kepu/http';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -18,7 +18,6 @@ import {
   IsIn,
   IsInt,
   IsISO8601,
-  IsOptional,
   IsString,
   IsUUID,
   Matches,
@@ -91,7 +90,7 @@ export class CreateOrderDto {
   preferredWindows: TimeWindowDto[];
 
   @ApiPropertyOptional({ enum: ACCESSIBILITY_FEATURES, isArray: true })
-  @IsOptional()
+  @IsOmittable()
   @IsArray()
   @ArrayMaxSize(ACCESSIBILITY_FEATURES.length)
   @ArrayUnique()
@@ -113,7 +112,7 @@ export class CreateOrderDto {
 /** Any transition may carry the version the caller last saw (optimistic concurrency). */
 export class TransitionDto {
   @ApiPropertyOptional({ minimum: 1, description: 'When given and not the current version: 409 ORDER_STATE_CONFLICT' })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(1)
   expectedVersion?: number;
@@ -125,7 +124,7 @@ export class DispatchOrderDto extends TransitionDto {
   departmentId: string;
 
   @ApiPropertyOptional({ maxLength: 1000 })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(1000)
   note?: string;
@@ -154,42 +153,42 @@ export class OfferOrderDto extends TransitionDto {
 
 export class ListOrdersQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: ORDER_STATUSES })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(ORDER_STATUSES)
   status?: OrderStatus;
 
   @ApiPropertyOptional({ example: '110108' })
-  @IsOptional()
+  @IsOmittable()
   @Matches(/^\d{6}$/, { message: 'districtCode must be 6 digits' })
   districtCode?: string;
 
   @ApiPropertyOptional({ example: '110108001' })
-  @IsOptional()
+  @IsOmittable()
   @Matches(/^\d{9}$/, { message: 'subdistrictCode must be 9 digits' })
   subdistrictCode?: string;
 
   @ApiPropertyOptional({ example: '110108001001' })
-  @IsOptional()
+  @IsOmittable()
   @Matches(/^\d{12}$/, { message: 'communityCode must be 12 digits' })
   communityCode?: string;
 
   @ApiPropertyOptional({ enum: TOPIC_CODES })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(TOPIC_CODES)
   topic?: string;
 
   @ApiPropertyOptional({ enum: AUDIENCE_CODES })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(AUDIENCE_CODES)
   audience?: string;
 
   @ApiPropertyOptional({ description: 'Created at or after (ISO 8601)' })
-  @IsOptional()
+  @IsOmittable()
   @IsISO8601({ strict: true })
   from?: string;
 
   @ApiPropertyOptional({ description: 'Created before (ISO 8601)' })
-  @IsOptional()
+  @IsOmittable()
   @IsISO8601({ strict: true })
   to?: string;
 }
