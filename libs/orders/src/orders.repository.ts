@@ -216,7 +216,7 @@ export class OrdersRepository {
       `SELECT id, preferred_windows FROM orders
        WHERE community_code = $1 AND topic = $2 AND audience = $3
          AND status IN ('submitted','dispatched','claimed','accepted','scheduled')
-       ORDER BY created_at DESC LIMIT 50`,
+       ORDER BY created_at DESC LIMIT 20`,
       [communityCode, topic, audience],
     );
     return rows.map((r) => ({ id: r.id, preferredWindows: r.preferred_windows }));
@@ -229,7 +229,7 @@ export class OrdersRepository {
   async insert(order: NewOrder, idempotency?: IdempotencyCompletion): Promise<OrderRecord> {
     const run = async (manager: EntityManager): Promise<OrderRecord> => {
       // One statement: the order, its first event and its outbox message commit together in one round trip.
-      const rows = await manager.query<OrderRow[]>(
+      const rows = await manager.query<Pick<OrderRow, 'id' | 'code' | 'created_at'>[]>(
         `WITH o AS (
            INSERT INTO orders (code, status, version, community_code, subdistrict_code, district_code, requester_id, topic, audience, format,
              title, description, expected_attendance, preferred_windows, last_window_end, accessibility_needs, contact_name, contact_phone, possible_duplicate_ids)
@@ -248,7 +248,7 @@ export class OrdersRepository {
            INSERT INTO outbox (type, order_id, payload, created_at)
            SELECT 'order.submitted', id, body || jsonb_build_object('eventSeq', 1, 'actorId', $4::uuid, 'actorRole', $17::text), created_at FROM payload
          )
-         SELECT * FROM o`,
+         SELECT id, code, created_at FROM o`,
         [
           order.communityCode,
           order.subdistrictCode,
@@ -269,7 +269,29 @@ export class OrdersRepository {
           order.actorRole,
         ],
       );
-      return toRecord(rows[0] as OrderRow);
+      const row = rows[0];
+      if (!row) throw new Error('order insert returned no row');
+      // Everything else is what was written: no need to read it back and parse it again.
+      const { actorRole: _actorRole, ...fields } = order;
+      return {
+        ...fields,
+        id: row.id,
+        code: row.code,
+        status: 'submitted',
+        version: 1,
+        departmentId: null,
+        organizationId: null,
+        offeredOrganizationId: null,
+        isOpenToOrganizations: false,
+        scheduledStart: null,
+        scheduledEnd: null,
+        venueId: null,
+        returnedCount: 0,
+        mergedIntoId: null,
+        rating: null,
+        createdAt: row.created_at,
+        updatedAt: row.created_at,
+      };
     };
     if (!idempotency) return run(this.dataSource.manager);
     // With a key, the stored answer commits with the order or not at all.
