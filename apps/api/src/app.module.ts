@@ -2,6 +2,7 @@ import { AccountsModule } from '@kepu/accounts';
 import { AuthModule } from '@kepu/auth';
 import { AppConfig, ConfigModule } from '@kepu/config';
 import { DbModule } from '@kepu/db';
+import { NotificationsModule } from '@kepu/notifications';
 import { OrdersModule } from '@kepu/orders';
 import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
@@ -9,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { AccountsController } from './accounts/accounts.controller';
 import { AuthController } from './auth/auth.controller';
 import { HealthModule } from './health/health.module';
+import { NotificationsController } from './notifications/notifications.controller';
 import { OrdersController } from './orders/orders.controller';
 import { RegionsApiModule } from './regions/regions-api.module';
 
@@ -33,9 +35,10 @@ import { RegionsApiModule } from './regions/regions-api.module';
     AuthModule,
     AccountsModule,
     OrdersModule,
+    NotificationsModule,
     HealthModule,
     RegionsApiModule,
   ],
-  controllers: [AuthController, AccountsController, OrdersController],
+  controllers: [AuthController, AccountsController, OrdersController, NotificationsController],
 })
 export class AppModule {}

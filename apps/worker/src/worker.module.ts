@@ -1,7 +1,14 @@
 import { ConfigModule } from '@kepu/config';
 import { DbModule } from '@kepu/db';
+import { NotificationsWorkerModule } from '@kepu/notifications';
 import { Module } from '@nestjs/common';
+import { DeliveriesProcessor } from './processors/deliveries.processor';
+import { NotificationsProcessor } from './processors/notifications.processor';
+import { TimersProcessor } from './processors/timers.processor';
 
-/** The worker's composition root: queue processors join here as they are built. */
-@Module({ imports: [ConfigModule, DbModule] })
+/** The worker: outbox relay plus one processor per queue. */
+@Module({
+  imports: [ConfigModule, DbModule, NotificationsWorkerModule],
+  providers: [NotificationsProcessor, DeliveriesProcessor, TimersProcessor],
+})
 export class WorkerModule {}

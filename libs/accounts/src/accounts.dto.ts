@@ -1,7 +1,7 @@
 import { ROLES, type Role, TOPIC_CODES } from '@kepu/core';
 import { IsOmittable } from '@kepu/http';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, IsEmail, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
 
 export const PASSWORD_MIN_LENGTH = 8;
 
@@ -33,6 +33,17 @@ export class CreateUserDto {
   @IsOmittable()
   @Matches(/^\+?\d{6,15}$/, { message: 'phone must be 6–15 digits' })
   phone?: string;
+
+  @ApiPropertyOptional({ example: 'wang@example.cn', description: 'for e-mail notifications' })
+  @IsOmittable()
+  @IsEmail({}, { message: 'email must be an e-mail address' })
+  @MaxLength(200)
+  email?: string;
+
+  @ApiPropertyOptional({ description: 'WeChat OpenID, for WeChat notifications' })
+  @IsOmittable()
+  @Matches(/^[\w-]{6,64}$/, { message: 'wechatOpenId must be 6–64 letters, digits, dashes or underscores' })
+  wechatOpenId?: string;
 
   @ApiPropertyOptional({ example: '110108001001', description: 'resident, community_staff' })
   @IsOmittable()

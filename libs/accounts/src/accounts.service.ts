@@ -34,6 +34,8 @@ export class AccountsService {
       displayName: dto.displayName,
       role: dto.role,
       phone: dto.phone ?? null,
+      email: dto.email ?? null,
+      wechatOpenId: dto.wechatOpenId ?? null,
       communityCode: dto.communityCode ?? null,
       departmentId: dto.departmentId ?? null,
       organizationId: dto.organizationId ?? null,

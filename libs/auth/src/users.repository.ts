@@ -10,6 +10,8 @@ export interface NewUser {
   displayName: string;
   role: Role;
   phone: string | null;
+  email?: string | null;
+  wechatOpenId?: string | null;
   communityCode: string | null;
   departmentId: string | null;
   organizationId: string | null;
@@ -48,8 +50,8 @@ export class UsersRepository {
   /** Inserts the user; `null` when the username is taken (checked by the unique index, not a prior read). */
   async insert(user: NewUser): Promise<UserEntity | null> {
     const rows = await this.dataSource.query<UserEntity[]>(
-      `INSERT INTO users (username, password_hash, display_name, role, phone, community_code, department_id, organization_id, district_code, volunteer_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+      `INSERT INTO users (username, password_hash, display_name, role, phone, community_code, department_id, organization_id, district_code, volunteer_id, email, wechat_open_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
        ON CONFLICT ((lower(username))) DO NOTHING
        RETURNING id`,
       [
@@ -63,6 +65,8 @@ export class UsersRepository {
         user.organizationId,
         user.districtCode,
         user.volunteerId ?? null,
+        user.email ?? null,
+        user.wechatOpenId ?? null,
       ],
     );
     const id = rows[0]?.id;

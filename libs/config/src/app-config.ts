@@ -90,6 +90,32 @@ export class AppConfig {
   @Matches(/^https?:\/\/.+/, { message: 'must be an http(s) URL' })
   notifyWebhookUrl?: string;
 
+  /**
+   * Prefix of every queue key. Hash-tagged by default ({kepu}) so all of a
+   * deployment's queues land on one Redis Cluster slot, as BullMQ requires.
+   */
+  @Matches(/^[\w{}.-]{1,50}$/, { message: 'must be 1–50 letters, digits, braces, dots or dashes' })
+  queuePrefix = '{kepu}';
+
+  /** Attempts of an external delivery (sms, email, wechat) before it is marked failed. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  deliveryAttempts = 5;
+
+  /** First retry delay of a delivery; doubles each attempt. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(10)
+  deliveryBackoffMs = 2000;
+
+  /** How often the outbox relay looks for unpublished messages when no NOTIFY woke it. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(50)
+  outboxPollMs = 1000;
+
   /** Failed logins per username and address per minute before 429. */
   @Transform(toNumber)
   @IsInt()
@@ -119,6 +145,10 @@ export const ENV_VARIABLES: Record<string, keyof AppConfig> = {
   SLA_SCHEDULE_HOURS: 'slaScheduleHours',
   NOTIFY_WEBHOOK_URL: 'notifyWebhookUrl',
   LOGIN_RATE_LIMIT_PER_MINUTE: 'loginRateLimitPerMinute',
+  QUEUE_PREFIX: 'queuePrefix',
+  DELIVERY_ATTEMPTS: 'deliveryAttempts',
+  DELIVERY_BACKOFF_MS: 'deliveryBackoffMs',
+  OUTBOX_POLL_MS: 'outboxPollMs',
   LOG_LEVEL: 'logLevel',
 };
 

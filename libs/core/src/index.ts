@@ -5,3 +5,6 @@ export * from './order-lifecycle';
 export * from './phone';
 export * from './time-window';
 export * from './duplicates';
+export * from './notification-rules';
+export * from './sla';
+export * from './quiet-hours';

@@ -1,3 +1,4 @@
+import { type PgQueryable, runMigrations as runQueueMigrations } from 'bullmq';
 import { hashPassword } from '@kepu/auth/password';
 import type { AppConfig } from '@kepu/config';
 import { DataSource } from 'typeorm';
@@ -13,7 +14,8 @@ export interface SetupLog {
 export type SetupConfig = Pick<
   AppConfig,
   'databaseUrl' | 'regionProvince' | 'bootstrapAdminUsername' | 'bootstrapAdminPassword'
->;
+> &
+  Partial<Pick<AppConfig, 'queueBackend'>>;
 
 export interface DatabaseSetupResult {
   databaseName: string;
@@ -195,6 +197,19 @@ async function bootstrapAdmin(dataSource: DataSource, config: SetupConfig, log: 
   return { status: 'created', username };
 }
 
+/** BullMQ's PostgreSQL backend keeps its own schema (`bullmq`), migrated by BullMQ itself. */
+async function migrateQueueSchema(dataSource: DataSource, log: SetupLog): Promise<void> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    const client = (await runner.connect()) as PgQueryable;
+    const version = await runQueueMigrations(client);
+    log.info(`Queue schema (BullMQ on PostgreSQL) is at version ${version}.`);
+  } finally {
+    await runner.release();
+  }
+}
+
 /**
  * Everything `npm start` needs from the database, safe to run again and from
  * several processes at once: create the database if missing, migrate, import
@@ -223,6 +238,7 @@ export async function setupDatabase(
       const migrations = await dataSource.runMigrations({ transaction: 'each' });
       if (migrations.length > 0) log.info(`Applied migrations: ${migrations.map((m) => m.name).join(', ')}.`);
       else log.info(`Database "${databaseName}" schema is up to date.`);
+      if (config.queueBackend === 'postgres') await migrateQueueSchema(dataSource, log);
 
       let regions: RegionImportResult | null = null;
       const [{ isImported }] = (await dataSource.query(

@@ -305,6 +305,12 @@ export class OrdersRepository {
     });
   }
 
+  /** Unscoped: for the system's own timers in the worker, never for a request. */
+  async findForSystem(id: string): Promise<OrderRecord | null> {
+    const rows = await this.dataSource.query<OrderRow[]>(`SELECT o.* FROM orders o WHERE o.id = $1`, [id]);
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
   async findVisible(scope: Actor, id: string): Promise<OrderRecord | null> {
     const sql = new Sql();
     const rows = await this.dataSource.query<OrderRow[]>(

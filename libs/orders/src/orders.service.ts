@@ -10,6 +10,7 @@ import {
   OrderStateConflictError,
   preferredWindowProblems,
   type RelationContext,
+  SYSTEM_ACTOR,
   ValidationError,
 } from '@kepu/core';
 import { decodeCursor, type Page, toPage } from '@kepu/http';
@@ -144,6 +145,30 @@ export class OrdersService {
 
   cancel(actor: Actor, id: string, dto: ReasonDto): Promise<OrderView> {
     return this.transition(actor, id, 'cancel', dto, async () => ({ payload: { reason: dto.reason } }));
+  }
+
+  /**
+   * The system expires an order whose last preferred window ended before it was
+   * scheduled (DESIGN.md §3). False when there is nothing to do: the order moved
+   * on, or its window has not ended yet.
+   */
+  async expire(orderId: string, now = new Date()): Promise<boolean> {
+    const order = await this.orders.findForSystem(orderId);
+    if (!order || order.lastWindowEnd > now) return false;
+    const decision = decideTransition(order, 'expire', SYSTEM_ACTOR);
+    if (!decision.allowed) return false;
+    const updated = await this.orders.transition({
+      orderId: order.id,
+      fromStatus: order.status,
+      fromVersion: order.version,
+      toStatus: decision.to,
+      patch: {},
+      eventType: decision.rule.eventType,
+      actorId: null,
+      actorRole: 'system',
+      payload: { lastWindowEnd: order.lastWindowEnd.toISOString() },
+    });
+    return updated !== null;
   }
 
   private async createOrder(actor: Actor, dto: CreateOrderDto, idempotencyKey?: string): Promise<OrderView> {

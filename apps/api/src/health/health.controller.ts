@@ -1,4 +1,5 @@
 import { Public } from '@kepu/auth';
+import { AppConfig } from '@kepu/config';
 import { DependencyUnavailableError } from '@kepu/core';
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
@@ -13,6 +14,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
     private readonly redis: RedisHealthIndicator,
+    private readonly config: AppConfig,
   ) {}
 
   @Public()
@@ -21,7 +23,10 @@ export class HealthController {
   @ApiServiceUnavailableResponse({ type: ProblemView, description: 'DEPENDENCY_UNAVAILABLE, with the failing checks under `error`' })
   async check(): Promise<HealthCheckResult> {
     try {
-      return await this.health.check([() => this.database.pingCheck('database', { timeout: 2000 }), () => this.redis.check('redis')]);
+      const checks = [() => this.database.pingCheck('database', { timeout: 2000 })];
+      // With the PostgreSQL queue backend nothing needs Redis, health included.
+      if (this.config.queueBackend === 'redis') checks.push(() => this.redis.check('redis'));
+      return await this.health.check(checks);
     } catch (error) {
       const details = (error as { getResponse?: () => unknown }).getResponse?.();
       const failed = Object.keys((details as { error?: Record<string, unknown> } | undefined)?.error ?? {});

@@ -21,6 +21,12 @@ export class UserEntity {
   @Column({ type: 'text', nullable: true })
   phone: string | null;
 
+  @Column({ type: 'text', nullable: true })
+  email: string | null;
+
+  @Column({ name: 'wechat_open_id', type: 'text', nullable: true })
+  wechatOpenId: string | null;
+
   @Column({ name: 'community_code', type: 'varchar', length: 12, nullable: true })
   communityCode: string | null;
 

@@ -1,0 +1,27 @@
+import { OrdersModule } from '@kepu/orders';
+import { Module } from '@nestjs/common';
+import { ChannelProviders } from './channel-provider';
+import { DeliveryService } from './delivery.service';
+import { FanOutService } from './fan-out.service';
+import { InboxService } from './inbox.service';
+import { NotificationsRepository } from './notifications.repository';
+import { OutboxRelayService } from './outbox-relay.service';
+import { QueueModule } from './queue.module';
+import { StageTimersRepository } from './stage-timers.repository';
+import { StageTimersService } from './stage-timers.service';
+
+/** What the API needs: the inbox, preferences and the queues (for dashboards and metrics). */
+@Module({
+  imports: [QueueModule],
+  providers: [NotificationsRepository, InboxService],
+  exports: [InboxService, NotificationsRepository, QueueModule],
+})
+export class NotificationsModule {}
+
+/** What the worker runs: the relay, fan-out, deliveries and stage timers. Never imported by the API. */
+@Module({
+  imports: [NotificationsModule, OrdersModule],
+  providers: [OutboxRelayService, FanOutService, DeliveryService, ChannelProviders, StageTimersRepository, StageTimersService],
+  exports: [OutboxRelayService, FanOutService, DeliveryService, StageTimersService],
+})
+export class NotificationsWorkerModule {}

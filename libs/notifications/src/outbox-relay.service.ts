@@ -1,0 +1,126 @@
+import { AppConfig } from '@kepu/config';
+import { isNotified } from '@kepu/core';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Queue } from 'bullmq';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { JOB_IDS, type NotificationsJob, QUEUES, type TimersJob } from './queue-catalogue';
+
+const BATCH_SIZE = 200;
+/** A queue that does not answer in this time is treated as down; the rows stay unpublished. */
+const PUBLISH_TIMEOUT_MS = 5000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Publishes committed outbox rows to the queues. Rows are locked with SKIP LOCKED,
+ * so several workers share the backlog; job ids are derived from the outbox id, so
+ * publishing a row twice (a crash between enqueue and commit) adds nothing twice.
+ * Woken by NOTIFY at commit, with a poll as the fallback.
+ */
+@Injectable()
+export class OutboxRelayService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(OutboxRelayService.name);
+  private listener?: Client;
+  private isRunning = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private isQueueDown = false;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly config: AppConfig,
+    @InjectQueue(QUEUES.notifications) private readonly notifications: Queue<NotificationsJob['data'], void, NotificationsJob['name']>,
+    @InjectQueue(QUEUES.timers) private readonly timers: Queue<TimersJob['data'], void, TimersJob['name']>,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.isRunning = true;
+    await this.listen();
+    this.loop = this.run();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.isRunning = false;
+    this.wake?.();
+    await this.loop;
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  /** Publishes one batch; returns how many rows it published. */
+  async publishBatch(): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const rows = await manager.query<{ id: string; type: string; order_id: string | null }[]>(
+        `SELECT id, type, order_id FROM outbox WHERE published_at IS NULL ORDER BY created_at LIMIT ${BATCH_SIZE} FOR UPDATE SKIP LOCKED`,
+      );
+      if (rows.length === 0) return 0;
+      const notified = rows.filter((r) => isNotified(r.type));
+      const orderEvents = rows.filter((r) => r.order_id !== null && r.type.startsWith('order.'));
+      await withTimeout(
+        Promise.all([
+          this.notifications.addBulk(notified.map((r) => ({ name: 'fan-out' as const, data: { outboxId: r.id }, opts: { jobId: JOB_IDS.fanOut(r.id) } }))),
+          this.timers.addBulk(
+            orderEvents.map((r) => ({ name: 'stage-changed' as const, data: { outboxId: r.id }, opts: { jobId: JOB_IDS.stageChanged(r.id) } })),
+          ),
+        ]),
+        PUBLISH_TIMEOUT_MS,
+        'the queue',
+      );
+      await manager.query(`UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])`, [rows.map((r) => r.id)]);
+      return rows.length;
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (this.isRunning) {
+      let published = 0;
+      try {
+        published = await this.publishBatch();
+        if (this.isQueueDown) this.logger.log('queue reachable again; publishing the outbox backlog');
+        this.isQueueDown = false;
+      } catch (error) {
+        if (!this.isQueueDown) this.logger.warn({ err: error }, 'outbox relay cannot publish; will retry (state changes keep committing)');
+        this.isQueueDown = true;
+      }
+      if (published < BATCH_SIZE) await this.sleep(this.config.outboxPollMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private async listen(): Promise<void> {
+    const client = new Client({ connectionString: this.config.databaseUrl, application_name: 'kepu-outbox-relay' });
+    client.on('notification', () => this.wake?.());
+    // A lost LISTEN connection only costs promptness: the poll still runs. Reconnect in the background.
+    client.on('error', (error) => {
+      this.logger.warn({ err: error }, 'outbox LISTEN connection lost; polling until it is back');
+      this.listener = undefined;
+      if (this.isRunning) setTimeout(() => void this.listen().catch(() => undefined), this.config.outboxPollMs);
+    });
+    try {
+      await client.connect();
+      await client.query('LISTEN outbox');
+      this.listener = client;
+    } catch (error) {
+      this.logger.warn({ err: error }, 'cannot LISTEN for outbox commits; polling only');
+      await client.end().catch(() => undefined);
+    }
+  }
+}

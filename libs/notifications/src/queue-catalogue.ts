@@ -1,0 +1,50 @@
+import type { SlaStage } from '@kepu/core';
+import type { JobsOptions } from 'bullmq';
+
+/**
+ * Every queue and job of the platform, with its payload (ids only: the worker
+ * reloads from PostgreSQL) and its default options. Job ids are deterministic
+ * wherever a duplicate must be a no-op.
+ */
+export const QUEUES = {
+  /** An outbox message → one in-app notification per recipient, plus external deliveries. */
+  notifications: 'notifications',
+  /** One external delivery (sms, email, wechat) to a provider, retried with backoff. */
+  deliveries: 'deliveries',
+  /** Stage timers: SLA deadlines and expiry, scheduled as delayed jobs. */
+  timers: 'timers',
+} as const;
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+export type NotificationsJob = { name: 'fan-out'; data: { outboxId: string } };
+export type DeliveriesJob = { name: 'deliver'; data: { deliveryId: string } };
+export type TimersJob =
+  | { name: 'stage-changed'; data: { outboxId: string } }
+  | { name: 'sla-due'; data: { orderId: string; stage: SlaStage; enteredSeq: number } }
+  | { name: 'expire-due'; data: { orderId: string } };
+
+export interface JobCatalogue {
+  notifications: NotificationsJob;
+  deliveries: DeliveriesJob;
+  timers: TimersJob;
+}
+
+/** BullMQ refuses ':' in custom ids; these use '-' and are stable for one logical job. */
+export const JOB_IDS = {
+  fanOut: (outboxId: string) => `fan-out-${outboxId}`,
+  stageChanged: (outboxId: string) => `stage-${outboxId}`,
+  deliver: (deliveryId: string) => `deliver-${deliveryId}`,
+  slaDue: (orderId: string, stage: SlaStage) => `sla-${orderId}-${stage}`,
+  expireDue: (orderId: string) => `expire-${orderId}`,
+};
+
+const KEEP_FAILED = { age: 30 * 24 * 3600 };
+
+export const DEFAULT_JOB_OPTIONS: Record<QueueName, JobsOptions> = {
+  // Internal work retries quickly; its outcome is in PostgreSQL, so the job record can go.
+  notifications: { attempts: 8, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: { count: 1000 }, removeOnFail: KEEP_FAILED },
+  // Attempts and backoff come from configuration (DELIVERY_*); dead letters are kept.
+  deliveries: { removeOnComplete: { count: 1000 }, removeOnFail: KEEP_FAILED },
+  // Removed on completion so a timer id can be scheduled again when an order re-enters a stage.
+  timers: { attempts: 8, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: KEEP_FAILED },
+};

@@ -1,0 +1,47 @@
+import type { OrderStatus, SlaStage } from '@kepu/core';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+
+@Injectable()
+export class StageTimersRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async orderTimes(orderId: string): Promise<{ status: OrderStatus; districtCode: string; lastWindowEnd: Date } | null> {
+    const rows = await this.dataSource.query<{ status: OrderStatus; district_code: string; last_window_end: Date }[]>(
+      `SELECT status, district_code, last_window_end FROM orders WHERE id = $1`,
+      [orderId],
+    );
+    const r = rows[0];
+    return r ? { status: r.status, districtCode: r.district_code, lastWindowEnd: r.last_window_end } : null;
+  }
+
+  /** The event that last brought the order into `status`: which stretch of the stage a timer belongs to. */
+  async lastEntry(orderId: string, status: OrderStatus): Promise<{ seq: number; at: Date } | null> {
+    const rows = await this.dataSource.query<{ seq: number; at: Date }[]>(
+      `SELECT seq, at FROM order_events WHERE order_id = $1 AND to_status = $2 AND from_status IS DISTINCT FROM to_status ORDER BY seq DESC LIMIT 1`,
+      [orderId, status],
+    );
+    return rows[0] ?? null;
+  }
+
+  /**
+   * The breach and its outbox message in one transaction; a second firing of the
+   * same timer finds the breach recorded and writes nothing. True when recorded now.
+   */
+  async recordBreach(b: { orderId: string; districtCode: string; stage: SlaStage; enteredSeq: number; enteredAt: Date; dueAt: Date; label: string }): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const inserted = await manager.query<{ id: string }[]>(
+        `INSERT INTO sla_breaches (order_id, district_code, stage, entered_seq, entered_at, due_at) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT ON CONSTRAINT sla_breaches_once DO NOTHING RETURNING id`,
+        [b.orderId, b.districtCode, b.stage, b.enteredSeq, b.enteredAt, b.dueAt],
+      );
+      if (inserted.length === 0) return false;
+      await manager.query(`INSERT INTO outbox (type, order_id, payload) VALUES ('sla.breached', $1, $2)`, [
+        b.orderId,
+        JSON.stringify({ orderId: b.orderId, stage: b.stage, reason: b.label, dueAt: b.dueAt.toISOString(), breachId: inserted[0]?.id }),
+      ]);
+      return true;
+    });
+  }
+}
