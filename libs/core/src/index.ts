@@ -8,3 +8,4 @@ export * from './duplicates';
 export * from './notification-rules';
 export * from './sla';
 export * from './quiet-hours';
+export * from './channel-plan';

@@ -1,25 +1,12 @@
 import { AppConfig } from '@kepu/config';
-import { endOfQuietHours, NOTIFICATION_RULES } from '@kepu/core';
+import { NOTIFICATION_RULES, planDeliveries } from '@kepu/core';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { Queue, UnrecoverableError } from 'bullmq';
-import { type NewDelivery, type NewNotice, NotificationsRepository, type Recipient } from './notifications.repository';
+import { type NewNotice, NotificationsRepository } from './notifications.repository';
 import { type DeliveriesJob, JOB_IDS, QUEUES } from './queue-catalogue';
 
 const asString = (value: unknown): string | null => (typeof value === 'string' ? value : null);
-
-/** The external addresses a recipient wants this message on, with when it may go. */
-function deliveriesFor(recipient: Recipient, isUrgent: boolean, now: Date): NewDelivery[] {
-  const out: NewDelivery[] = [];
-  if (recipient.sms && recipient.phone) {
-    // Quiet hours hold back non-urgent SMS only: e-mail and WeChat do not ring at night.
-    const quietUntil = recipient.isQuietHours && !isUrgent ? endOfQuietHours(now) : null;
-    out.push({ userId: recipient.userId, channel: 'sms', address: recipient.phone, notBefore: quietUntil ?? now });
-  }
-  if (recipient.emailEnabled && recipient.email) out.push({ userId: recipient.userId, channel: 'email', address: recipient.email, notBefore: now });
-  if (recipient.wechat && recipient.wechatOpenId) out.push({ userId: recipient.userId, channel: 'wechat', address: recipient.wechatOpenId, notBefore: now });
-  return out;
-}
 
 /** One outbox message → the notifications its rule calls for, exactly once per (message, user, channel). */
 @Injectable()
@@ -55,7 +42,9 @@ export class FanOutService {
       orderId: order.id,
     };
     const now = new Date();
-    const external = recipients.flatMap((r) => deliveriesFor(r, rule.isUrgent, now).map((d) => ({ ...d, ...notice })));
+    const external = recipients.flatMap((r) =>
+      planDeliveries(r, rule.isUrgent, now).map((d) => ({ ...d, ...notice, userId: r.userId })),
+    );
     const pending = await this.repository.recordNotices(
       notice,
       recipients.map((r) => r.userId),

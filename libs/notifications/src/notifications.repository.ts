@@ -1,4 +1,4 @@
-import type { RecipientKind } from '@kepu/core';
+import type { ChannelChoice, RecipientKind } from '@kepu/core';
 import { type KeysetPosition } from '@kepu/http';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -26,15 +26,9 @@ export interface OrderForNotice {
   offeredOrganizationId: string | null;
 }
 
-export interface Recipient {
+/** A user to tell, with the channels they chose and their addresses. */
+export interface Recipient extends ChannelChoice {
   userId: string;
-  phone: string | null;
-  email: string | null;
-  wechatOpenId: string | null;
-  sms: boolean;
-  emailEnabled: boolean;
-  wechat: boolean;
-  isQuietHours: boolean;
 }
 
 export interface NewNotice {
@@ -183,10 +177,10 @@ export class NotificationsRepository {
     return rows.map((r) => ({
       userId: r.id,
       phone: r.phone,
-      email: r.email,
+      emailAddress: r.email,
       wechatOpenId: r.wechat_open_id,
       sms: r.sms ?? false,
-      emailEnabled: r.email_on ?? false,
+      email: r.email_on ?? false,
       wechat: r.wechat ?? false,
       isQuietHours: r.quiet_hours ?? true,
     }));
