@@ -9,3 +9,5 @@ export * from './notification-rules';
 export * from './sla';
 export * from './quiet-hours';
 export * from './channel-plan';
+export * from './hours';
+export * from './matching';
