@@ -11,12 +11,16 @@ export type RecipientKind =
   | 'serving_org_admins' // admins of every organisation serving the order's district
   | 'accepting_org_admins' // admins of the organisation named by the event, else the order's
   | 'involved_org_admins' // admins of the accepting and the offered organisation
-  | 'district_coordinators';
+  | 'district_coordinators'
+  | 'listed_volunteers' // the volunteers the event lists in payload.volunteerIds (invited, eligible for open slots, cancelled)
+  | 'confirmed_volunteers'; // volunteers with a confirmed assignment on the order now
 
 export interface NotificationFacts {
   orderCode: string;
   orderTitle: string;
   reason?: string | null;
+  /** The event's time, already formatted for people (Asia/Shanghai). */
+  when?: string | null;
 }
 
 export interface NotificationRule {
@@ -91,7 +95,7 @@ export const NOTIFICATION_RULES: Readonly<Record<string, NotificationRule>> = {
     body: (f) => `您的需求「${f.orderTitle}」（${f.orderCode}）与社区内相同的需求合并办理。`,
   },
   'order.cancelled': {
-    recipients: ['requester', 'community_staff', 'department_staff', 'involved_org_admins'],
+    recipients: ['requester', 'community_staff', 'department_staff', 'involved_org_admins', 'listed_volunteers'],
     isUrgent: true,
     title: '订单已取消',
     body: (f) => withReason(`需求「${f.orderTitle}」（${f.orderCode}）已取消。`, f.reason),
@@ -101,6 +105,54 @@ export const NOTIFICATION_RULES: Readonly<Record<string, NotificationRule>> = {
     isUrgent: false,
     title: '需求已过期',
     body: (f) => `需求「${f.orderTitle}」（${f.orderCode}）在期望时间结束前未能排期，已过期。`,
+  },
+  'order.scheduled': {
+    recipients: ['requester', 'community_staff'],
+    isUrgent: false,
+    title: '活动已排期',
+    body: (f) => `需求「${f.orderTitle}」（${f.orderCode}）已确定时间和场地${f.when ? `：${f.when}` : ''}。`,
+  },
+  'assignment.invited': {
+    recipients: ['listed_volunteers'],
+    isUrgent: false,
+    title: '志愿服务邀请',
+    body: (f) => `您被邀请参加「${f.orderTitle}」（${f.orderCode}）${f.when ? `，时间：${f.when}` : ''}，请确认。`,
+  },
+  'assignment.declined': {
+    recipients: ['accepting_org_admins'],
+    isUrgent: false,
+    title: '志愿者婉拒了邀请',
+    body: (f) => withReason(`志愿者婉拒了「${f.orderTitle}」（${f.orderCode}）的邀请，请另行安排。`, f.reason),
+  },
+  'assignment.withdrawn': {
+    recipients: ['accepting_org_admins'],
+    isUrgent: false,
+    title: '志愿者退出了活动',
+    body: (f) => `一名志愿者退出了「${f.orderTitle}」（${f.orderCode}），空出的名额已重新开放。`,
+  },
+  'task.open': {
+    recipients: ['listed_volunteers'],
+    isUrgent: false,
+    title: '有可认领的志愿任务',
+    body: (f) => `「${f.orderTitle}」（${f.orderCode}）${f.when ? `（${f.when}）` : ''}还有空缺名额，欢迎认领。`,
+  },
+  'event.reminder': {
+    recipients: ['confirmed_volunteers', 'requester'],
+    isUrgent: true,
+    title: '活动即将开始',
+    body: (f) => `「${f.orderTitle}」（${f.orderCode}）即将开始${f.when ? `：${f.when}` : ''}。`,
+  },
+  'order.completed': {
+    recipients: ['requester', 'community_staff'],
+    isUrgent: false,
+    title: '活动已完成，请评价',
+    body: (f) => `「${f.orderTitle}」（${f.orderCode}）已完成，欢迎对服务内容、志愿者和守时情况进行评价。`,
+  },
+  'rating.low': {
+    recipients: ['district_coordinators'],
+    isUrgent: false,
+    title: '收到低分评价',
+    body: (f) => withReason(`「${f.orderTitle}」（${f.orderCode}）收到 2 分及以下的评价，请关注。`, f.reason),
   },
   'sla.breached': {
     recipients: ['district_coordinators'],

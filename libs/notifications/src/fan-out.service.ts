@@ -31,6 +31,7 @@ export class FanOutService {
       await this.repository.resolveRecipients(rule.recipients, order, {
         departmentId: asString(message.payload.departmentId),
         organizationId: asString(message.payload.organizationId),
+        volunteerIds: Array.isArray(message.payload.volunteerIds) ? message.payload.volunteerIds.filter((id): id is string => typeof id === 'string') : [],
       })
     ).filter((r) => r.userId !== message.payload.actorId); // nobody is told of their own action
 
@@ -38,7 +39,7 @@ export class FanOutService {
       sourceId: message.id,
       type: message.type,
       title: rule.title,
-      body: rule.body({ orderCode: order.code, orderTitle: order.title, reason: asString(message.payload.reason) }),
+      body: rule.body({ orderCode: order.code, orderTitle: order.title, reason: asString(message.payload.reason), when: asString(message.payload.when) }),
       orderId: order.id,
     };
     const now = new Date();

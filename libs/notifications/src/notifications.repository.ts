@@ -94,6 +94,11 @@ function recipientQuery(kind: RecipientKind): string {
               WHERE u.role = 'org_admin' AND od.district_code = p.district`;
     case 'district_coordinators':
       return `SELECT u.id FROM users u, p WHERE u.role = 'district_coordinator' AND u.district_code = p.district`;
+    case 'listed_volunteers':
+      return `SELECT v.user_id FROM volunteers v, p WHERE v.id = ANY(p.volunteers) AND v.user_id IS NOT NULL`;
+    case 'confirmed_volunteers':
+      return `SELECT v.user_id FROM assignments a JOIN volunteers v ON v.id = a.volunteer_id, p
+              WHERE a.order_id = p.order_id AND a.status = 'confirmed' AND v.user_id IS NOT NULL`;
   }
 }
 
@@ -154,14 +159,15 @@ export class NotificationsRepository {
   async resolveRecipients(
     kinds: readonly RecipientKind[],
     order: OrderForNotice,
-    named: { departmentId: string | null; organizationId: string | null },
+    named: { departmentId: string | null; organizationId: string | null; volunteerIds: string[] },
   ): Promise<Recipient[]> {
     if (kinds.length === 0) return [];
     const union = kinds.map(recipientQuery).join(' UNION ');
     const rows = await this.dataSource.query<
       { id: string; phone: string | null; email: string | null; wechat_open_id: string | null; sms: boolean | null; email_on: boolean | null; wechat: boolean | null; quiet_hours: boolean | null }[]
     >(
-      `WITH p AS (SELECT $1::uuid AS requester, $2::text AS community, $3::uuid AS department, $4::uuid AS offered, $5::uuid AS accepting, $6::text AS district)
+      `WITH p AS (SELECT $1::uuid AS requester, $2::text AS community, $3::uuid AS department, $4::uuid AS offered, $5::uuid AS accepting,
+                         $6::text AS district, $7::uuid[] AS volunteers, $8::uuid AS order_id)
        SELECT u.id, u.phone, u.email, u.wechat_open_id, np.sms, np.email AS email_on, np.wechat, np.quiet_hours
        FROM users u LEFT JOIN notification_preferences np ON np.user_id = u.id
        WHERE u.is_active AND u.id IN (${union})`,
@@ -172,6 +178,8 @@ export class NotificationsRepository {
         named.organizationId ?? order.offeredOrganizationId,
         order.organizationId ?? named.organizationId,
         order.districtCode,
+        named.volunteerIds,
+        order.id,
       ],
     );
     return rows.map((r) => ({

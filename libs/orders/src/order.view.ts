@@ -33,6 +33,9 @@ export function toOrderView(order: OrderRecord, viewer: Actor): OrderView {
     mergedIntoId: order.mergedIntoId,
     possibleDuplicateIds: order.possibleDuplicateIds,
     rating: order.rating,
+    openSlots: order.openSlots,
+    attendance: order.attendance,
+    summary: order.summary,
     createdAt: order.createdAt.toISOString(),
     updatedAt: order.updatedAt.toISOString(),
   };

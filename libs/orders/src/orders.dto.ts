@@ -229,6 +229,9 @@ export class OrderView {
   @ApiProperty({ type: String, nullable: true, format: 'uuid' }) mergedIntoId: string | null;
   @ApiProperty({ type: [String] }) possibleDuplicateIds: string[];
   @ApiProperty({ type: Object, nullable: true }) rating: Record<string, unknown> | null;
+  @ApiProperty({ description: 'Slots left for volunteers to claim' }) openSlots: number;
+  @ApiProperty({ type: Number, nullable: true }) attendance: number | null;
+  @ApiProperty({ type: String, nullable: true }) summary: string | null;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
 }

@@ -38,6 +38,10 @@ interface OrderRow {
   merged_into_id: string | null;
   possible_duplicate_ids: string[];
   rating: Record<string, unknown> | null;
+  open_slots: number;
+  attendance: number | null;
+  summary: string | null;
+  completed_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -74,6 +78,10 @@ function toRecord(row: OrderRow): OrderRecord {
     mergedIntoId: row.merged_into_id,
     possibleDuplicateIds: row.possible_duplicate_ids,
     rating: row.rating,
+    openSlots: row.open_slots,
+    attendance: row.attendance,
+    summary: row.summary,
+    completedAt: row.completed_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -109,8 +117,12 @@ function visibleTo(actor: Actor, sql: Sql): string {
       const org = sql.param(actor.organizationId);
       return `(o.organization_id = ${org} OR o.offered_organization_id = ${org} OR (o.is_open_to_organizations AND o.district_code IN (SELECT district_code FROM organization_districts WHERE organization_id = ${org})))`;
     }
-    case 'volunteer':
-      return 'FALSE';
+    case 'volunteer': {
+      // Their own assignments (any status), and their organisation's events with slots to claim.
+      const volunteer = sql.param(actor.volunteerId);
+      const org = sql.param(actor.organizationId);
+      return `(EXISTS (SELECT 1 FROM assignments a WHERE a.order_id = o.id AND a.volunteer_id = ${volunteer}) OR (o.organization_id = ${org} AND o.status = 'scheduled' AND o.open_slots > 0))`;
+    }
   }
 }
 
@@ -153,6 +165,14 @@ export interface OrderPatch {
   isOpenToOrganizations?: boolean;
   returnedCount?: number;
   mergedIntoId?: string | null;
+  scheduledStart?: Date | null;
+  scheduledEnd?: Date | null;
+  venueId?: string | null;
+  openSlots?: number;
+  attendance?: number | null;
+  summary?: string | null;
+  completedAt?: Date | null;
+  rating?: Record<string, unknown> | null;
 }
 
 const PATCH_COLUMNS: Record<keyof OrderPatch, string> = {
@@ -162,7 +182,28 @@ const PATCH_COLUMNS: Record<keyof OrderPatch, string> = {
   isOpenToOrganizations: 'is_open_to_organizations',
   returnedCount: 'returned_count',
   mergedIntoId: 'merged_into_id',
+  scheduledStart: 'scheduled_start',
+  scheduledEnd: 'scheduled_end',
+  venueId: 'venue_id',
+  openSlots: 'open_slots',
+  attendance: 'attendance',
+  summary: 'summary',
+  completedAt: 'completed_at',
+  rating: 'rating',
 };
+
+/**
+ * Writes another library makes in the transition's own transaction, after the
+ * conditional update won (bookings, assignments, service records): a repository
+ * method of that library, handed the transaction's manager.
+ */
+export type TransitionEffects = (manager: EntityManager, order: OrderRecord) => Promise<void>;
+
+/** Further outbox messages the transition causes (e.g. assignment.invited), committed with it. */
+export interface ExtraMessage {
+  type: string;
+  payload: Record<string, unknown>;
+}
 
 export interface TransitionWrite {
   orderId: string;
@@ -176,6 +217,8 @@ export interface TransitionWrite {
   payload: Record<string, unknown>;
   /** Runs inside the transaction before the update; throw to abort (e.g. re-check a merge target under lock). */
   precheck?: (tx: OrdersTransaction) => Promise<void>;
+  effects?: TransitionEffects;
+  messages?: ExtraMessage[];
 }
 
 /** What a precheck may read inside the transition's transaction. */
@@ -289,6 +332,10 @@ export class OrdersRepository {
         returnedCount: 0,
         mergedIntoId: null,
         rating: null,
+        openSlots: 0,
+        attendance: null,
+        summary: null,
+        completedAt: null,
         createdAt: row.created_at,
         updatedAt: row.created_at,
       };
@@ -377,7 +424,8 @@ export class OrdersRepository {
       const sql = new Sql();
       const sets = [`status = ${sql.param(write.toStatus)}`, 'version = version + 1', 'updated_at = now()'];
       for (const [field, column] of Object.entries(PATCH_COLUMNS) as [keyof OrderPatch, string][]) {
-        if (write.patch[field] !== undefined) sets.push(`${column} = ${sql.param(write.patch[field])}`);
+        const value = write.patch[field];
+      if (value !== undefined) sets.push(`${column} = ${sql.param(field === 'rating' && value !== null ? JSON.stringify(value) : value)}`);
       }
       const rows = await manager.query<OrderRow[]>(
         `UPDATE orders SET ${sets.join(', ')}
@@ -391,6 +439,14 @@ export class OrdersRepository {
       const record = toRecord(updated[0] as OrderRow);
       const payload = { orderId: record.id, fromStatus: write.fromStatus, toStatus: write.toStatus, ...write.payload };
       await this.appendEventAndOutbox(manager, record, write.eventType, write.fromStatus, write.actorId, write.actorRole, payload);
+      if (write.effects) await write.effects(manager, record);
+      for (const message of write.messages ?? [])
+        await manager.query(`INSERT INTO outbox (type, order_id, payload, created_at) VALUES ($1, $2, $3, $4)`, [
+          message.type,
+          record.id,
+          JSON.stringify({ orderId: record.id, eventSeq: record.version, actorId: write.actorId, actorRole: write.actorRole, ...message.payload }),
+          record.updatedAt,
+        ]);
       return record;
     });
   }

@@ -28,15 +28,18 @@ import type {
   TransitionDto,
 } from './orders.dto';
 import { toEventView, toOrderView } from './order.view';
-import { type OrderPatch, type OrderRecord, OrdersRepository, type OrdersTransaction } from './orders.repository';
+import { type ExtraMessage, type OrderPatch, type OrderRecord, OrdersRepository, type OrdersTransaction, type TransitionEffects } from './orders.repository';
 
 const DEFAULT_PAGE_SIZE = 20;
 
 /** What a transition writes besides the status change itself. */
-interface TransitionPlan {
+export interface TransitionPlan {
   patch?: OrderPatch;
   payload?: Record<string, unknown>;
   precheck?: (tx: OrdersTransaction) => Promise<void>;
+  /** Writes of other libraries in the same transaction, after the update won. */
+  effects?: TransitionEffects;
+  messages?: ExtraMessage[];
 }
 
 @Injectable()
@@ -227,16 +230,22 @@ export class OrdersService {
     return order;
   }
 
-  /** 404 outside scope, 403 when the role may not, 409 when the state or version does not allow it. */
-  private async transition(
+  /**
+   * The one way to move an order, for this library's use cases and the fulfilment ones:
+   * 404 outside scope, 403 when the role may not, 409 when the state or version does not
+   * allow it, then one transaction (conditional update, event, outbox, `effects`).
+   * `context` supplies relation facts other libraries know (e.g. an assigned volunteer).
+   */
+  async transition(
     actor: Actor,
     id: string,
     action: OrderAction,
     dto: TransitionDto,
     plan: (order: OrderRecord) => Promise<TransitionPlan>,
+    context?: (order: OrderRecord) => Promise<RelationContext>,
   ): Promise<OrderView> {
     const order = await this.findVisible(actor, id);
-    const ctx: RelationContext = {};
+    const ctx: RelationContext = context ? await context(order) : {};
     if (action === 'accept' && actor.role === 'org_admin' && actor.organizationId && order.isOpenToOrganizations)
       ctx.doesOrganizationServeDistrict = await this.orders.doesOrganizationServeDistrict(actor.organizationId, order.districtCode);
     const decision = decideTransition(order, action, actor, ctx);
@@ -246,7 +255,7 @@ export class OrdersService {
     }
     if (dto.expectedVersion !== undefined && dto.expectedVersion !== order.version)
       throw new OrderStateConflictError(`The order is at version ${order.version}, not ${dto.expectedVersion}.`);
-    const { patch = {}, payload = {}, precheck } = await plan(order);
+    const { patch = {}, payload = {}, precheck, effects, messages } = await plan(order);
     const updated = await this.orders.transition({
       orderId: order.id,
       fromStatus: order.status,
@@ -258,6 +267,8 @@ export class OrdersService {
       actorRole: actor.role,
       payload,
       precheck,
+      effects,
+      messages,
     });
     if (!updated) throw new OrderStateConflictError('The order changed under you; reload it and try again.');
     return toOrderView(updated, actor);

@@ -99,6 +99,19 @@ export class OrderEntity {
   @Column({ type: 'jsonb', nullable: true })
   rating: Record<string, unknown> | null;
 
+  /** Slots left for volunteers to claim (DESIGN.md §4). */
+  @Column({ name: 'open_slots', type: 'int' })
+  openSlots: number;
+
+  @Column({ type: 'int', nullable: true })
+  attendance: number | null;
+
+  @Column({ type: 'text', nullable: true })
+  summary: string | null;
+
+  @Column({ name: 'completed_at', type: 'timestamptz', nullable: true })
+  completedAt: Date | null;
+
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
