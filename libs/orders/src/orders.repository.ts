@@ -197,7 +197,7 @@ const PATCH_COLUMNS: Record<keyof OrderPatch, string> = {
  * conditional update won (bookings, assignments, service records): a repository
  * method of that library, handed the transaction's manager.
  */
-export type TransitionEffects = (manager: EntityManager, order: OrderRecord) => Promise<void>;
+export type TransitionEffects = (manager: EntityManager, order: OrderRecord) => Promise<Record<string, unknown> | void>;
 
 /** Further outbox messages the transition causes (e.g. assignment.invited), committed with it. */
 export interface ExtraMessage {
@@ -437,9 +437,11 @@ export class OrdersRepository {
       const updated = (Array.isArray(rows[0]) ? rows[0] : rows) as OrderRow[];
       if (updated.length === 0) return null;
       const record = toRecord(updated[0] as OrderRow);
-      const payload = { orderId: record.id, fromStatus: write.fromStatus, toStatus: write.toStatus, ...write.payload };
+      // Effects run while the order row is locked by the update, so what they read is stable;
+      // what they report joins the event's payload (e.g. the volunteers whose assignments ended).
+      const reported = write.effects ? await write.effects(manager, record) : undefined;
+      const payload = { orderId: record.id, fromStatus: write.fromStatus, toStatus: write.toStatus, ...write.payload, ...(reported ?? {}) };
       await this.appendEventAndOutbox(manager, record, write.eventType, write.fromStatus, write.actorId, write.actorRole, payload);
-      if (write.effects) await write.effects(manager, record);
       for (const message of write.messages ?? [])
         await manager.query(`INSERT INTO outbox (type, order_id, payload, created_at) VALUES ($1, $2, $3, $4)`, [
           message.type,
@@ -450,6 +452,17 @@ export class OrdersRepository {
       return record;
     });
   }
+
+  /** Frees what an order held when it is cancelled or released: its bookings and active assignments. */
+  static readonly releaseHoldings: TransitionEffects = async (manager, order) => {
+    await manager.query(`UPDATE bookings SET status = 'cancelled' WHERE order_id = $1 AND status = 'active'`, [order.id]);
+    const ended = await manager.query<[{ volunteer_id: string }[], number]>(
+      `UPDATE assignments SET status = 'cancelled', updated_at = now() WHERE order_id = $1 AND status IN ('invited','confirmed') RETURNING volunteer_id`,
+      [order.id],
+    );
+    const rows = Array.isArray(ended[0]) ? ended[0] : (ended as unknown as { volunteer_id: string }[]);
+    return { volunteerIds: rows.map((r) => r.volunteer_id) };
+  };
 
   private transactionReader(manager: EntityManager): OrdersTransaction {
     return {

@@ -141,13 +141,19 @@ export class OrdersService {
   release(actor: Actor, id: string, dto: ReasonDto): Promise<OrderView> {
     // The department decides again whom to offer it to.
     return this.transition(actor, id, 'release', dto, async (order) => ({
-      patch: { organizationId: null, offeredOrganizationId: null, isOpenToOrganizations: false },
+      patch: { organizationId: null, offeredOrganizationId: null, isOpenToOrganizations: false, openSlots: 0 },
       payload: { organizationId: order.organizationId, reason: dto.reason },
+      effects: OrdersRepository.releaseHoldings,
     }));
   }
 
   cancel(actor: Actor, id: string, dto: ReasonDto): Promise<OrderView> {
-    return this.transition(actor, id, 'cancel', dto, async () => ({ payload: { reason: dto.reason } }));
+    // Bookings, assignments and (through the timers) reminders end with the order.
+    return this.transition(actor, id, 'cancel', dto, async () => ({
+      patch: { openSlots: 0 },
+      payload: { reason: dto.reason },
+      effects: OrdersRepository.releaseHoldings,
+    }));
   }
 
   /**
