@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Pool } from 'pg';
 import request from 'supertest';
 import { createApiApp } from '../../apps/api/src/app.factory';
+import { migrateQueueSchema } from './queue-schema';
 import { createSuiteDatabase, dropDatabase } from './test-database';
 
 export const ADMIN = { username: 'admin', password: 'admin-pass-1' };
@@ -24,6 +25,8 @@ export interface TestApp {
  */
 export async function startTestApp(suite: string, env: Record<string, string> = {}): Promise<TestApp> {
   const databaseUrl = await createSuiteDatabase(suite);
+  // BullMQ's PostgreSQL backend needs its schema before the API's queues connect.
+  if (env.QUEUE_BACKEND === 'postgres') await migrateQueueSchema(databaseUrl);
   Object.assign(process.env, {
     NODE_ENV: 'test',
     DATABASE_URL: databaseUrl,

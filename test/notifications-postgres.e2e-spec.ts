@@ -1,0 +1,5 @@
+import { describeNotifications } from './support/notifications-suite';
+
+// BullMQ's own PostgreSQL backend (QUEUE_BACKEND=postgres): the same producers,
+// processors and assertions as on Redis (notifications.e2e-spec.ts).
+describeNotifications('postgres');
