@@ -2,3 +2,4 @@ export * from './pagination';
 export * from './problem-details.filter';
 export * from './validation.pipe';
 export * from './uuid-param.pipe';
+export * from './csv';

@@ -161,10 +161,30 @@ export class OrdersService {
    * scheduled (DESIGN.md §3). False when there is nothing to do: the order moved
    * on, or its window has not ended yet.
    */
-  async expire(orderId: string, now = new Date()): Promise<boolean> {
+  expire(orderId: string, now = new Date()): Promise<boolean> {
+    return this.systemTransition(orderId, 'expire', (o) => o.lastWindowEnd <= now, (o) => ({ lastWindowEnd: o.lastWindowEnd.toISOString() }));
+  }
+
+  /** Closes a completed order nobody rated within `afterMs` of completion. */
+  closeUnrated(orderId: string, afterMs: number, now = new Date()): Promise<boolean> {
+    return this.systemTransition(
+      orderId,
+      'close',
+      (o) => o.completedAt !== null && o.completedAt.getTime() + afterMs <= now.getTime(),
+      () => ({}),
+    );
+  }
+
+  /** A transition made by the worker's timers: no scope, the `system` row of the table, re-checked when due. */
+  private async systemTransition(
+    orderId: string,
+    action: 'expire' | 'close',
+    isDue: (order: OrderRecord) => boolean,
+    payload: (order: OrderRecord) => Record<string, unknown>,
+  ): Promise<boolean> {
     const order = await this.orders.findForSystem(orderId);
-    if (!order || order.lastWindowEnd > now) return false;
-    const decision = decideTransition(order, 'expire', SYSTEM_ACTOR);
+    if (!order || !isDue(order)) return false;
+    const decision = decideTransition(order, action, SYSTEM_ACTOR);
     if (!decision.allowed) return false;
     const updated = await this.orders.transition({
       orderId: order.id,
@@ -175,7 +195,7 @@ export class OrdersService {
       eventType: decision.rule.eventType,
       actorId: null,
       actorRole: 'system',
-      payload: { lastWindowEnd: order.lastWindowEnd.toISOString() },
+      payload: payload(order),
     });
     return updated !== null;
   }

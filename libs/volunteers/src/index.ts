@@ -1,1 +1,3 @@
 export * from './volunteers.module';
+export * from './fulfilment.dto';
+export * from './fulfilment.service';

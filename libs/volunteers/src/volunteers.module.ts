@@ -1,5 +1,7 @@
 import { OrdersModule } from '@kepu/orders';
 import { Module } from '@nestjs/common';
+import { FulfilmentRepository } from './fulfilment.repository';
+import { FulfilmentService } from './fulfilment.service';
 
 /**
  * Fulfilment (志愿组织接单 → 派员 → 履约 → 评单): volunteers, venues, candidates,
@@ -8,7 +10,7 @@ import { Module } from '@nestjs/common';
  */
 @Module({
   imports: [OrdersModule],
-  providers: [],
-  exports: [],
+  providers: [FulfilmentRepository, FulfilmentService],
+  exports: [FulfilmentService],
 })
 export class VolunteersModule {}

@@ -1,0 +1,62 @@
+import { IsOmittable } from '@kepu/http';
+import { TransitionDto } from '@kepu/orders';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+
+export class CheckInDto {
+  @ApiPropertyOptional({ format: 'uuid', description: 'org_admin only: the volunteer checked in on their behalf' })
+  @IsOmittable()
+  @IsUUID()
+  volunteerId?: string;
+}
+
+export class CompleteOrderDto extends TransitionDto {
+  @ApiProperty({ minimum: 0, maximum: 100000, description: 'How many people attended' })
+  @IsInt()
+  @Min(0)
+  @Max(100000)
+  attendance: number;
+
+  @ApiProperty({ maxLength: 5000 })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(5000)
+  @Matches(/\S/, { message: 'summary must not be blank' })
+  summary: string;
+}
+
+export class RateOrderDto extends TransitionDto {
+  @ApiProperty({ minimum: 1, maximum: 5 }) @IsInt() @Min(1) @Max(5) content: number;
+  @ApiProperty({ minimum: 1, maximum: 5 }) @IsInt() @Min(1) @Max(5) volunteers: number;
+  @ApiProperty({ minimum: 1, maximum: 5 }) @IsInt() @Min(1) @Max(5) punctuality: number;
+
+  @ApiPropertyOptional({ maxLength: 2000 })
+  @IsOmittable()
+  @IsString()
+  @MaxLength(2000)
+  comment?: string;
+}
+
+export class ServiceRecordView {
+  @ApiProperty({ format: 'uuid' }) volunteerId: string;
+  @ApiProperty({ format: 'uuid' }) orderId: string;
+  @ApiProperty({ type: String, nullable: true }) checkInAt: string | null;
+  @ApiProperty({ type: String, nullable: true }) checkOutAt: string | null;
+  @ApiProperty({ description: 'Overlap with the event, rounded down to the quarter hour' }) hours: number;
+}
+
+export class ServiceRecordItemView extends ServiceRecordView {
+  @ApiProperty() orderCode: string;
+  @ApiProperty() title: string;
+  @ApiProperty() topic: string;
+  @ApiProperty() eventStart: string;
+  @ApiProperty() eventEnd: string;
+  @ApiProperty() isNoShow: boolean;
+}
+
+export class ServiceRecordsView {
+  @ApiProperty() volunteerId: string;
+  @ApiProperty() totalHours: number;
+  @ApiProperty({ description: 'Beijing star level 0–5 (100 / 300 / 600 / 1,000 / 1,500 h)' }) starLevel: number;
+  @ApiProperty({ type: [ServiceRecordItemView] }) items: ServiceRecordItemView[];
+}

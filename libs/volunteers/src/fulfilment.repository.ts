@@ -1,0 +1,121 @@
+import { serviceHours } from '@kepu/core';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+
+export interface ServiceRecordRow {
+  order_id: string;
+  volunteer_id: string;
+  check_in_at: Date | null;
+  check_out_at: Date | null;
+  hours: string;
+  is_no_show: boolean;
+  event_start: Date;
+  event_end: Date;
+}
+
+export interface VolunteerScopeFacts {
+  id: string;
+  organizationId: string;
+  userId: string | null;
+  homeDistrictCode: string;
+  servedDistricts: string[];
+}
+
+const rowsOf = <T>(result: unknown): T[] => (Array.isArray((result as unknown[])[0]) ? ((result as unknown[])[0] as T[]) : (result as T[]));
+
+@Injectable()
+export class FulfilmentRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async isConfirmed(orderId: string, volunteerId: string): Promise<boolean> {
+    const rows = await this.dataSource.query<unknown[]>(
+      `SELECT 1 FROM assignments WHERE order_id = $1 AND volunteer_id = $2 AND status = 'confirmed'`,
+      [orderId, volunteerId],
+    );
+    return rows.length > 0;
+  }
+
+  /** Records a check-in inside a transition (the first one) or on its own; false when already checked in. */
+  async checkIn(manager: EntityManager | null, orderId: string, volunteerId: string, eventStart: Date, eventEnd: Date, at: Date): Promise<boolean> {
+    const runner = manager ?? this.dataSource.manager;
+    const rows = await runner.query<{ id: string }[]>(
+      `INSERT INTO service_records (order_id, volunteer_id, event_start, event_end, check_in_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT ON CONSTRAINT service_records_once DO NOTHING RETURNING id`,
+      [orderId, volunteerId, eventStart, eventEnd, at],
+    );
+    return rows.length > 0;
+  }
+
+  /** Sets check-out and the hours once; null when there was no open check-in. */
+  async checkOut(orderId: string, volunteerId: string, at: Date): Promise<ServiceRecordRow | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const [record] = await manager.query<ServiceRecordRow[]>(
+        `SELECT * FROM service_records WHERE order_id = $1 AND volunteer_id = $2 AND check_in_at IS NOT NULL AND check_out_at IS NULL FOR UPDATE`,
+        [orderId, volunteerId],
+      );
+      if (!record?.check_in_at) return null;
+      const hours = serviceHours(record.check_in_at, at, record.event_start, record.event_end);
+      const updated = rowsOf<ServiceRecordRow>(
+        await manager.query(`UPDATE service_records SET check_out_at = $3, hours = $4 WHERE order_id = $1 AND volunteer_id = $2 RETURNING *`, [
+          orderId,
+          volunteerId,
+          at,
+          hours,
+        ]),
+      );
+      return updated[0] ?? null;
+    });
+  }
+
+  /**
+   * At completion: open check-ins close at the event end, and confirmed volunteers
+   * who never checked in are recorded as no-shows (it lowers their reliability).
+   */
+  async closeRecords(manager: EntityManager, orderId: string, eventStart: Date, eventEnd: Date): Promise<void> {
+    const open = await manager.query<{ volunteer_id: string; check_in_at: Date }[]>(
+      `SELECT volunteer_id, check_in_at FROM service_records WHERE order_id = $1 AND check_out_at IS NULL AND check_in_at IS NOT NULL`,
+      [orderId],
+    );
+    for (const record of open)
+      await manager.query(`UPDATE service_records SET check_out_at = $3, hours = $4 WHERE order_id = $1 AND volunteer_id = $2`, [
+        orderId,
+        record.volunteer_id,
+        eventEnd,
+        serviceHours(record.check_in_at, eventEnd, eventStart, eventEnd),
+      ]);
+    await manager.query(
+      `INSERT INTO service_records (order_id, volunteer_id, event_start, event_end, is_no_show)
+       SELECT a.order_id, a.volunteer_id, $2, $3, true FROM assignments a
+       WHERE a.order_id = $1 AND a.status = 'confirmed'
+       ON CONFLICT ON CONSTRAINT service_records_once DO NOTHING`,
+      [orderId, eventStart, eventEnd],
+    );
+  }
+
+  async findVolunteer(id: string): Promise<VolunteerScopeFacts | null> {
+    const rows = await this.dataSource.query<{ id: string; organization_id: string; user_id: string | null; home_district_code: string; served: string[] }[]>(
+      `SELECT v.id, v.organization_id, v.user_id, v.home_district_code,
+              coalesce(array_agg(od.district_code) FILTER (WHERE od.district_code IS NOT NULL), '{}') AS served
+       FROM volunteers v LEFT JOIN organization_districts od ON od.organization_id = v.organization_id
+       WHERE v.id = $1 GROUP BY v.id`,
+      [id],
+    );
+    const r = rows[0];
+    return r ? { id: r.id, organizationId: r.organization_id, userId: r.user_id, homeDistrictCode: r.home_district_code, servedDistricts: r.served } : null;
+  }
+
+  /** A volunteer's records, newest event first; bounded so a long career still answers fast. */
+  async serviceRecords(volunteerId: string, limit = 1000): Promise<(ServiceRecordRow & { code: string; title: string; topic: string })[]> {
+    return this.dataSource.query(
+      `SELECT s.*, o.code, o.title, o.topic FROM service_records s JOIN orders o ON o.id = s.order_id
+       WHERE s.volunteer_id = $1 ORDER BY s.event_start DESC LIMIT $2`,
+      [volunteerId, limit],
+    );
+  }
+
+  async totalHours(volunteerId: string): Promise<number> {
+    const rows = await this.dataSource.query<{ total: string | null }[]>(`SELECT sum(hours) AS total FROM service_records WHERE volunteer_id = $1`, [volunteerId]);
+    return Number(rows[0]?.total ?? 0);
+  }
+}

@@ -1,0 +1,140 @@
+import {
+  type Actor,
+  BusinessRuleError,
+  ConflictError,
+  ForbiddenError,
+  isCheckInOpen,
+  NotFoundError,
+  OrderStateConflictError,
+  starLevel,
+  ValidationError,
+} from '@kepu/core';
+import { type OrderRecord, OrdersRepository, OrdersService, type OrderView } from '@kepu/orders';
+import { Injectable } from '@nestjs/common';
+import type { CheckInDto, CompleteOrderDto, RateOrderDto, ServiceRecordsView, ServiceRecordView } from './fulfilment.dto';
+import { FulfilmentRepository } from './fulfilment.repository';
+
+/** A rating this low (any of the three scores) is brought to the district coordinators. */
+const LOW_RATING = 2;
+
+/** 履约 and 评单: check-in and check-out, completion with the hours, and the requester's rating. */
+@Injectable()
+export class FulfilmentService {
+  constructor(
+    private readonly orders: OrdersService,
+    private readonly orderRecords: OrdersRepository,
+    private readonly repository: FulfilmentRepository,
+  ) {}
+
+  async checkIn(actor: Actor, orderId: string, dto: CheckInDto, now = new Date()): Promise<OrderView> {
+    const { order, volunteerId } = await this.resolveAttendance(actor, orderId, dto.volunteerId);
+    const start = order.scheduledStart as Date;
+    const end = order.scheduledEnd as Date;
+    if (!isCheckInOpen(now, start, end))
+      throw new BusinessRuleError('CHECK_IN_CLOSED', 'Check-in opens 2 hours before the start and closes at the end of the event.');
+    if (order.status === 'scheduled') {
+      try {
+        // The first check-in starts the event, in the same transaction as its record.
+        return await this.orders.transition(
+          actor,
+          orderId,
+          'check_in',
+          {},
+          async () => ({ payload: { volunteerId }, effects: (manager) => this.repository.checkIn(manager, orderId, volunteerId, start, end, now).then(() => undefined) }),
+          async () => ({ isAssignedVolunteer: actor.role === 'volunteer' }),
+        );
+      } catch (error) {
+        // Another volunteer's first check-in won the race: the event is running, record this one.
+        if (!(error instanceof OrderStateConflictError)) throw error;
+      }
+    }
+    const current = await this.orderRecords.findVisible(actor, orderId);
+    if (current?.status !== 'in_progress') throw new OrderStateConflictError(`The order is ${current?.status ?? 'gone'}; check-in is not possible now.`);
+    if (!(await this.repository.checkIn(null, orderId, volunteerId, start, end, now)))
+      throw new ConflictError('ALREADY_CHECKED_IN', 'This volunteer has already checked in to this event.');
+    return this.orders.get(actor, orderId);
+  }
+
+  async checkOut(actor: Actor, orderId: string, dto: CheckInDto, now = new Date()): Promise<ServiceRecordView> {
+    const { order, volunteerId } = await this.resolveAttendance(actor, orderId, dto.volunteerId);
+    if (order.status !== 'in_progress') throw new OrderStateConflictError(`The order is ${order.status}; check-out is possible while it is in progress.`);
+    const record = await this.repository.checkOut(orderId, volunteerId, now);
+    if (!record) throw new ConflictError('NOT_CHECKED_IN', 'This volunteer has no open check-in for this event.');
+    return { volunteerId, orderId, checkInAt: record.check_in_at?.toISOString() ?? null, checkOutAt: record.check_out_at?.toISOString() ?? null, hours: Number(record.hours) };
+  }
+
+  complete(actor: Actor, orderId: string, dto: CompleteOrderDto): Promise<OrderView> {
+    return this.orders.transition(actor, orderId, 'complete', dto, async (order) => ({
+      patch: { attendance: dto.attendance, summary: dto.summary, completedAt: new Date() },
+      payload: { attendance: dto.attendance },
+      effects: (manager) => this.repository.closeRecords(manager, order.id, order.scheduledStart as Date, order.scheduledEnd as Date),
+    }));
+  }
+
+  rate(actor: Actor, orderId: string, dto: RateOrderDto): Promise<OrderView> {
+    const scores = { content: dto.content, volunteers: dto.volunteers, punctuality: dto.punctuality };
+    const isLow = Object.values(scores).some((score) => score <= LOW_RATING);
+    return this.orders.transition(actor, orderId, 'rate', dto, async () => ({
+      patch: { rating: { ...scores, comment: dto.comment ?? null, ratedBy: actor.userId, ratedAt: new Date().toISOString() } },
+      payload: scores,
+      messages: isLow
+        ? [{ type: 'rating.low', payload: { ...scores, reason: `内容 ${dto.content} 分、志愿者 ${dto.volunteers} 分、守时 ${dto.punctuality} 分` } }]
+        : [],
+    }));
+  }
+
+  async serviceRecords(actor: Actor, volunteerId: string): Promise<ServiceRecordsView> {
+    const volunteer = await this.repository.findVolunteer(volunteerId);
+    const isInScope =
+      volunteer !== null &&
+      ((actor.role === 'volunteer' && actor.volunteerId === volunteer.id) ||
+        (actor.role === 'org_admin' && actor.organizationId === volunteer.organizationId) ||
+        (actor.role === 'district_coordinator' &&
+          (volunteer.homeDistrictCode === actor.districtCode || volunteer.servedDistricts.includes(actor.districtCode ?? ''))) ||
+        actor.role === 'city_admin');
+    if (!volunteer || !isInScope) throw new NotFoundError(`No volunteer ${volunteerId} is visible to you.`);
+    const [rows, totalHours] = await Promise.all([this.repository.serviceRecords(volunteer.id), this.repository.totalHours(volunteer.id)]);
+    return {
+      volunteerId: volunteer.id,
+      totalHours,
+      starLevel: starLevel(totalHours),
+      items: rows.map((r) => ({
+        volunteerId: r.volunteer_id,
+        orderId: r.order_id,
+        orderCode: r.code,
+        title: r.title,
+        topic: r.topic,
+        eventStart: r.event_start.toISOString(),
+        eventEnd: r.event_end.toISOString(),
+        checkInAt: r.check_in_at?.toISOString() ?? null,
+        checkOutAt: r.check_out_at?.toISOString() ?? null,
+        hours: Number(r.hours),
+        isNoShow: r.is_no_show,
+      })),
+    };
+  }
+
+  /**
+   * Who is being checked in or out, on which order: a volunteer for themself, or
+   * the accepting organisation's admin for one of its confirmed volunteers.
+   */
+  private async resolveAttendance(actor: Actor, orderId: string, onBehalfOf?: string): Promise<{ order: OrderRecord; volunteerId: string }> {
+    const order = await this.orderRecords.findVisible(actor, orderId);
+    if (!order) throw new NotFoundError(`No order ${orderId} is visible to you.`);
+    let volunteerId: string;
+    if (actor.role === 'volunteer' && actor.volunteerId) {
+      if (onBehalfOf !== undefined && onBehalfOf !== actor.volunteerId) throw new ForbiddenError('Volunteers check in for themselves.');
+      volunteerId = actor.volunteerId;
+    } else if (actor.role === 'org_admin' && actor.organizationId !== null && actor.organizationId === order.organizationId) {
+      if (onBehalfOf === undefined)
+        throw new ValidationError('volunteerId is required when an organisation checks a volunteer in.', [{ field: 'volunteerId', message: 'required for org_admin' }]);
+      volunteerId = onBehalfOf;
+    } else {
+      throw new ForbiddenError('Only an assigned volunteer, or the accepting organisation on their behalf, may do this.');
+    }
+    if (order.scheduledStart === null || order.scheduledEnd === null) throw new OrderStateConflictError(`The order is ${order.status}; it has no scheduled event.`);
+    if (!(await this.repository.isConfirmed(order.id, volunteerId)))
+      throw new BusinessRuleError('NOT_ASSIGNED', 'The volunteer has no confirmed assignment for this event.');
+    return { order, volunteerId };
+  }
+}
