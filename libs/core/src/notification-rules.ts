@@ -148,6 +148,12 @@ export const NOTIFICATION_RULES: Readonly<Record<string, NotificationRule>> = {
     title: '活动已完成，请评价',
     body: (f) => `「${f.orderTitle}」（${f.orderCode}）已完成，欢迎对服务内容、志愿者和守时情况进行评价。`,
   },
+  'rating.reminder': {
+    recipients: ['requester'],
+    isUrgent: false,
+    title: '请评价已完成的活动',
+    body: (f) => `「${f.orderTitle}」（${f.orderCode}）已完成三天，欢迎评价；七天内未评价的订单将自动关闭。`,
+  },
   'rating.low': {
     recipients: ['district_coordinators'],
     isUrgent: false,

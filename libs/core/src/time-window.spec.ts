@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { findLikelyDuplicates } from './duplicates';
-import { preferredWindowProblems, windowsOverlap } from './time-window';
+import { formatEventTime, preferredWindowProblems, windowsOverlap } from './time-window';
 
 const hour = 3600_000;
 const day = 24 * hour;
@@ -43,5 +43,12 @@ describe('duplicate hints', () => {
       { id: 'other-time', topic: 'anti_fraud', audience: 'elderly', preferredWindows: [{ start: at(2 * day), end: at(2 * day + hour) }] },
     ]);
     expect(found).toEqual(['same']);
+  });
+});
+
+describe('event time for people', () => {
+  it('is written in Shanghai time', () => {
+    expect(formatEventTime(new Date('2027-03-14T01:00:00Z'), new Date('2027-03-14T03:00:00Z'))).toBe('2027年3月14日 09:00–11:00');
+    expect(formatEventTime(new Date('2027-03-14T15:00:00Z'), new Date('2027-03-14T17:00:00Z'))).toBe('2027年3月14日 23:00 – 2027年3月15日 01:00');
   });
 });

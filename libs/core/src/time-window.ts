@@ -25,3 +25,15 @@ export function preferredWindowProblems(windows: readonly TimeWindow[], now: Dat
   });
   return problems;
 }
+
+const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000;
+
+/** "2027年3月14日 09:00–11:00" in Asia/Shanghai, for notifications people read. */
+export function formatEventTime(start: Date, end: Date): string {
+  const local = (at: Date) => new Date(at.getTime() + SHANGHAI_OFFSET_MS);
+  const s = local(start);
+  const e = local(end);
+  const hhmm = (d: Date) => `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+  const day = (d: Date) => `${d.getUTCFullYear()}年${d.getUTCMonth() + 1}月${d.getUTCDate()}日`;
+  return day(s) === day(e) ? `${day(s)} ${hhmm(s)}–${hhmm(e)}` : `${day(s)} ${hhmm(s)} – ${day(e)} ${hhmm(e)}`;
+}

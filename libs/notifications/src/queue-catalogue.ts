@@ -21,7 +21,14 @@ export type DeliveriesJob = { name: 'deliver'; data: { deliveryId: string } };
 export type TimersJob =
   | { name: 'stage-changed'; data: { outboxId: string } }
   | { name: 'sla-due'; data: { orderId: string; stage: SlaStage; enteredSeq: number } }
-  | { name: 'expire-due'; data: { orderId: string } };
+  | { name: 'expire-due'; data: { orderId: string } }
+  | { name: 'reminder-due'; data: { orderId: string; kind: ReminderKind; start: string } }
+  | { name: 'rating-reminder-due'; data: { orderId: string } }
+  | { name: 'close-due'; data: { orderId: string } };
+
+/** Event reminders go 24 h and 2 h before the start (DESIGN.md §3). */
+export type ReminderKind = '24h' | '2h';
+export const REMINDER_LEAD_MS: Record<ReminderKind, number> = { '24h': 24 * 3600 * 1000, '2h': 2 * 3600 * 1000 };
 
 export interface JobCatalogue {
   notifications: NotificationsJob;
@@ -36,6 +43,9 @@ export const JOB_IDS = {
   deliver: (deliveryId: string) => `deliver-${deliveryId}`,
   slaDue: (orderId: string, stage: SlaStage) => `sla-${orderId}-${stage}`,
   expireDue: (orderId: string) => `expire-${orderId}`,
+  reminderDue: (orderId: string, kind: ReminderKind) => `remind-${orderId}-${kind}`,
+  ratingReminderDue: (orderId: string) => `rate-remind-${orderId}`,
+  closeDue: (orderId: string) => `close-${orderId}`,
 };
 
 const KEEP_FAILED = { age: 30 * 24 * 3600 };

@@ -3,17 +3,46 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 
+export interface OrderTimes {
+  status: OrderStatus;
+  districtCode: string;
+  lastWindowEnd: Date;
+  scheduledStart: Date | null;
+  scheduledEnd: Date | null;
+  completedAt: Date | null;
+}
+
 @Injectable()
 export class StageTimersRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async orderTimes(orderId: string): Promise<{ status: OrderStatus; districtCode: string; lastWindowEnd: Date } | null> {
-    const rows = await this.dataSource.query<{ status: OrderStatus; district_code: string; last_window_end: Date }[]>(
-      `SELECT status, district_code, last_window_end FROM orders WHERE id = $1`,
-      [orderId],
-    );
+  async orderTimes(orderId: string): Promise<OrderTimes | null> {
+    const rows = await this.dataSource.query<
+      { status: OrderStatus; district_code: string; last_window_end: Date; scheduled_start: Date | null; scheduled_end: Date | null; completed_at: Date | null }[]
+    >(`SELECT status, district_code, last_window_end, scheduled_start, scheduled_end, completed_at FROM orders WHERE id = $1`, [orderId]);
     const r = rows[0];
-    return r ? { status: r.status, districtCode: r.district_code, lastWindowEnd: r.last_window_end } : null;
+    return r
+      ? {
+          status: r.status,
+          districtCode: r.district_code,
+          lastWindowEnd: r.last_window_end,
+          scheduledStart: r.scheduled_start,
+          scheduledEnd: r.scheduled_end,
+          completedAt: r.completed_at,
+        }
+      : null;
+  }
+
+  /**
+   * An outbox message a timer produces, under an id derived from what it is about:
+   * a timer that fires twice writes it once.
+   */
+  async announceOnce(key: string, type: string, orderId: string, payload: Record<string, unknown>): Promise<boolean> {
+    const rows = await this.dataSource.query<unknown[]>(
+      `INSERT INTO outbox (id, type, order_id, payload) VALUES (md5($1)::uuid, $2, $3, $4) ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [key, type, orderId, JSON.stringify({ orderId, ...payload })],
+    );
+    return rows.length > 0;
   }
 
   /** The event that last brought the order into `status`: which stretch of the stage a timer belongs to. */

@@ -1,12 +1,16 @@
 import { AppConfig } from '@kepu/config';
-import { EXPIRABLE_STATUSES, type OrderStatus, SLA_STAGE_LABEL, SLA_STAGE_OF_STATUS, type SlaHours, type SlaStage, slaDueAt } from '@kepu/core';
+import { EXPIRABLE_STATUSES, formatEventTime, type OrderStatus, SLA_STAGE_LABEL, SLA_STAGE_OF_STATUS, type SlaHours, type SlaStage, slaDueAt } from '@kepu/core';
 import { OrdersService } from '@kepu/orders';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { NotificationsRepository } from './notifications.repository';
-import { JOB_IDS, QUEUES, type TimersJob } from './queue-catalogue';
+import { JOB_IDS, QUEUES, REMINDER_LEAD_MS, type ReminderKind, type TimersJob } from './queue-catalogue';
 import { StageTimersRepository } from './stage-timers.repository';
+
+/** DESIGN.md §3: a reminder to rate after 3 days, closed without a rating after 7. */
+const RATING_REMINDER_AFTER_MS = 3 * 24 * 3600 * 1000;
+const CLOSE_UNRATED_AFTER_MS = 7 * 24 * 3600 * 1000;
 
 const STATUS_OF_STAGE = Object.fromEntries(Object.entries(SLA_STAGE_OF_STATUS).map(([status, stage]) => [stage, status])) as Record<SlaStage, OrderStatus>;
 
@@ -36,7 +40,9 @@ export class StageTimersService {
     const orderId = message.orderId;
     const from = (message.payload.fromStatus as OrderStatus | undefined) ?? null;
     const to = (message.payload.toStatus as OrderStatus | undefined) ?? (message.type === 'order.submitted' ? 'submitted' : null);
-    if (to === null || from === to) return;
+    if (to === null) return;
+    await this.planEventTimers(orderId, message.type, to, message.createdAt);
+    if (from === to) return;
 
     const leftStage = from ? SLA_STAGE_OF_STATUS[from] : undefined;
     if (leftStage) await this.removeTimer(JOB_IDS.slaDue(orderId, leftStage));
@@ -86,6 +92,50 @@ export class StageTimersService {
       return;
     }
     await this.orders.expire(orderId);
+  }
+
+  /** Reminders before a scheduled event; the rating reminder and closing after completion. */
+  private async planEventTimers(orderId: string, type: string, to: OrderStatus, at: Date): Promise<void> {
+    if (type === 'order.scheduled') {
+      const order = await this.repository.orderTimes(orderId);
+      if (order?.scheduledStart)
+        for (const kind of ['24h', '2h'] as const) {
+          const remindAt = new Date(order.scheduledStart.getTime() - REMINDER_LEAD_MS[kind]);
+          if (remindAt.getTime() > Date.now())
+            await this.schedule('reminder-due', { orderId, kind, start: order.scheduledStart.toISOString() }, JOB_IDS.reminderDue(orderId, kind), remindAt);
+          else await this.removeTimer(JOB_IDS.reminderDue(orderId, kind));
+        }
+    } else if (to !== 'scheduled') {
+      for (const kind of ['24h', '2h'] as const) await this.removeTimer(JOB_IDS.reminderDue(orderId, kind));
+    }
+    if (to === 'completed') {
+      await this.schedule('rating-reminder-due', { orderId }, JOB_IDS.ratingReminderDue(orderId), new Date(at.getTime() + RATING_REMINDER_AFTER_MS));
+      await this.schedule('close-due', { orderId }, JOB_IDS.closeDue(orderId), new Date(at.getTime() + CLOSE_UNRATED_AFTER_MS));
+    } else if (to === 'rated' || to === 'closed') {
+      await this.removeTimer(JOB_IDS.ratingReminderDue(orderId));
+      await this.removeTimer(JOB_IDS.closeDue(orderId));
+    }
+  }
+
+  async onReminderDue(orderId: string, kind: ReminderKind, start: string): Promise<void> {
+    const order = await this.repository.orderTimes(orderId);
+    // Rescheduled since, or no longer going ahead: this reminder is stale.
+    if (order?.status !== 'scheduled' || order.scheduledStart?.toISOString() !== start || !order.scheduledEnd) return;
+    await this.repository.announceOnce(`reminder:${orderId}:${kind}:${start}`, 'event.reminder', orderId, {
+      kind,
+      start,
+      when: formatEventTime(order.scheduledStart, order.scheduledEnd),
+    });
+  }
+
+  async onRatingReminderDue(orderId: string): Promise<void> {
+    const order = await this.repository.orderTimes(orderId);
+    if (order?.status !== 'completed') return;
+    await this.repository.announceOnce(`rating-reminder:${orderId}`, 'rating.reminder', orderId, {});
+  }
+
+  async onCloseDue(orderId: string): Promise<void> {
+    await this.orders.closeUnrated(orderId, CLOSE_UNRATED_AFTER_MS);
   }
 
   private async schedule<N extends TimersJob['name']>(name: N, data: Extract<TimersJob, { name: N }>['data'], jobId: string, at: Date): Promise<void> {

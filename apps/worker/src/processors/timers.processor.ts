@@ -18,6 +18,12 @@ export class TimersProcessor extends WorkerHost {
         return this.timers.onSlaDue(entry.data.orderId, entry.data.stage, entry.data.enteredSeq);
       case 'expire-due':
         return this.timers.onExpireDue(entry.data.orderId);
+      case 'reminder-due':
+        return this.timers.onReminderDue(entry.data.orderId, entry.data.kind, entry.data.start);
+      case 'rating-reminder-due':
+        return this.timers.onRatingReminderDue(entry.data.orderId);
+      case 'close-due':
+        return this.timers.onCloseDue(entry.data.orderId);
     }
   }
 }
