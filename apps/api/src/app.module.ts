@@ -4,15 +4,21 @@ import { AppConfig, ConfigModule } from '@kepu/config';
 import { DbModule } from '@kepu/db';
 import { NotificationsModule } from '@kepu/notifications';
 import { OrdersModule } from '@kepu/orders';
+import { VolunteersModule } from '@kepu/volunteers';
 import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import { AccountsController } from './accounts/accounts.controller';
 import { AuthController } from './auth/auth.controller';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsController } from './notifications/notifications.controller';
 import { OrdersController } from './orders/orders.controller';
+import { QueueBoardModule } from './queue-board/queue-board.module';
 import { RegionsApiModule } from './regions/regions-api.module';
+import { CandidatesController } from './volunteers/candidates.controller';
+import { VenuesController } from './volunteers/venues.controller';
+import { VolunteersController } from './volunteers/volunteers.controller';
 
 @Module({
   imports: [
@@ -26,7 +32,10 @@ import { RegionsApiModule } from './regions/regions-api.module';
           genReqId: (req) => (req as { id?: string }).id ?? randomUUID(),
           // Tokens, passwords and phone numbers never reach the logs.
           redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.body', 'res.headers["set-cookie"]'], remove: true },
-          serializers: { req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }) },
+          // The queue board's sign-in link carries an access token in ?token=: never log it.
+          serializers: {
+            req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.replace(/([?&]token=)[^&]*/gi, '$1[redacted]') }),
+          },
           customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
         },
       }),
@@ -35,10 +44,13 @@ import { RegionsApiModule } from './regions/regions-api.module';
     AuthModule,
     AccountsModule,
     OrdersModule,
+    VolunteersModule,
     NotificationsModule,
     HealthModule,
+    MetricsModule,
+    QueueBoardModule,
     RegionsApiModule,
   ],
-  controllers: [AuthController, AccountsController, OrdersController, NotificationsController],
+  controllers: [AuthController, AccountsController, OrdersController, NotificationsController, VolunteersController, VenuesController, CandidatesController],
 })
 export class AppModule {}

@@ -5,10 +5,11 @@ import { Module } from '@nestjs/common';
 import { DeliveriesProcessor } from './processors/deliveries.processor';
 import { NotificationsProcessor } from './processors/notifications.processor';
 import { TimersProcessor } from './processors/timers.processor';
+import { RedisPolicyCheck } from './redis-policy.check';
 
 /** The worker: outbox relay plus one processor per queue. */
 @Module({
   imports: [ConfigModule, DbModule, NotificationsWorkerModule],
-  providers: [NotificationsProcessor, DeliveriesProcessor, TimersProcessor],
+  providers: [NotificationsProcessor, DeliveriesProcessor, TimersProcessor, RedisPolicyCheck],
 })
 export class WorkerModule {}
