@@ -4,7 +4,6 @@ import { AppConfig, ConfigModule } from '@kepu/config';
 import { DbModule } from '@kepu/db';
 import { NotificationsModule } from '@kepu/notifications';
 import { OrdersModule } from '@kepu/orders';
-import { VolunteersModule } from '@kepu/volunteers';
 import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
@@ -16,9 +15,6 @@ import { NotificationsController } from './notifications/notifications.controlle
 import { OrdersController } from './orders/orders.controller';
 import { QueueBoardModule } from './queue-board/queue-board.module';
 import { RegionsApiModule } from './regions/regions-api.module';
-import { CandidatesController } from './volunteers/candidates.controller';
-import { VenuesController } from './volunteers/venues.controller';
-import { VolunteersController } from './volunteers/volunteers.controller';
 
 @Module({
   imports: [
@@ -44,13 +40,12 @@ import { VolunteersController } from './volunteers/volunteers.controller';
     AuthModule,
     AccountsModule,
     OrdersModule,
-    VolunteersModule,
     NotificationsModule,
     HealthModule,
     MetricsModule,
     QueueBoardModule,
     RegionsApiModule,
   ],
-  controllers: [AuthController, AccountsController, OrdersController, NotificationsController, VolunteersController, VenuesController, CandidatesController],
+  controllers: [AuthController, AccountsController, OrdersController, NotificationsController],
 })
 export class AppModule {}
