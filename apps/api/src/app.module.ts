@@ -4,6 +4,7 @@ import { AppConfig, ConfigModule } from '@kepu/config';
 import { DbModule } from '@kepu/db';
 import { NotificationsModule } from '@kepu/notifications';
 import { OrdersModule } from '@kepu/orders';
+import { VolunteersModule } from '@kepu/volunteers';
 import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
@@ -15,6 +16,9 @@ import { NotificationsController } from './notifications/notifications.controlle
 import { OrdersController } from './orders/orders.controller';
 import { QueueBoardModule } from './queue-board/queue-board.module';
 import { RegionsApiModule } from './regions/regions-api.module';
+import { CandidatesController } from './volunteers/candidates.controller';
+import { VenuesController } from './volunteers/venues.controller';
+import { VolunteersController } from './volunteers/volunteers.controller';
 
 @Module({
   imports: [
@@ -40,12 +44,13 @@ import { RegionsApiModule } from './regions/regions-api.module';
     AuthModule,
     AccountsModule,
     OrdersModule,
+    VolunteersModule,
     NotificationsModule,
     HealthModule,
     MetricsModule,
     QueueBoardModule,
     RegionsApiModule,
   ],
-  controllers: [AuthController, AccountsController, OrdersController, NotificationsController],
+  controllers: [AuthController, AccountsController, OrdersController, NotificationsController, VolunteersController, VenuesController, CandidatesController],
 })
 export class AppModule {}

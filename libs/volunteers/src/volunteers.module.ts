@@ -1,7 +1,13 @@
 import { OrdersModule } from '@kepu/orders';
 import { Module } from '@nestjs/common';
+import { CandidatesRepository } from './candidates.repository';
+import { CandidatesService } from './candidates.service';
 import { FulfilmentRepository } from './fulfilment.repository';
 import { FulfilmentService } from './fulfilment.service';
+import { VenuesRepository } from './venues.repository';
+import { VenuesService } from './venues.service';
+import { VolunteersRepository } from './volunteers.repository';
+import { VolunteersService } from './volunteers.service';
 
 /**
  * Fulfilment (志愿组织接单 → 派员 → 履约 → 评单): volunteers, venues, candidates,
@@ -10,7 +16,7 @@ import { FulfilmentService } from './fulfilment.service';
  */
 @Module({
   imports: [OrdersModule],
-  providers: [FulfilmentRepository, FulfilmentService],
-  exports: [FulfilmentService],
+  providers: [FulfilmentRepository, FulfilmentService, VolunteersRepository, VolunteersService, VenuesRepository, VenuesService, CandidatesRepository, CandidatesService],
+  exports: [FulfilmentService, VolunteersService, VenuesService, CandidatesService],
 })
 export class VolunteersModule {}
