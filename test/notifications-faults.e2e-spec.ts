@@ -189,7 +189,8 @@ describe('notifications under faults: Redis down, worker killed, provider failin
     // (its answer lost with the process) may be sent again, under the same deliveryId.
     const repeats = [...deliveryIds].filter((id) => posted.filter((r) => r.body.deliveryId === id).length > 1);
     expect(repeats.filter((id) => !postedAtKill.has(id))).toEqual([]);
-    expect(posted.filter((r) => r.at > killedAt && postedAtKill.has(r.body.deliveryId) && !repeats.includes(r.body.deliveryId))).toEqual([]);
+    // …and the successor sent each of those at most once more.
+    expect(repeats.filter((id) => posted.filter((r) => r.body.deliveryId === id && r.at > killedAt).length > 1)).toEqual([]);
 
     await successor.kill('SIGTERM');
     expect((await successor.exited).code).toBe(0);
