@@ -205,6 +205,14 @@ describe('GET /orders/:id/candidates', () => {
     expectProblem(await get(session, order.id, slot()), 404, 'NOT_FOUND');
   });
 
+  it('a scheduled order still has candidates (to reschedule or fill a gap)', async () => {
+    const scheduled = await orderIn(t, w, 'accepted');
+    // Scheduling is another use case; here only its outcome matters.
+    await t.db.query(`UPDATE orders SET status = 'scheduled', scheduled_start = $2, scheduled_end = $3 WHERE id = $1`, [scheduled.id, start, end]);
+    const body = (await get(w.orgHaidian, scheduled.id, slot()).expect(200)).body as Candidates;
+    expect(body.volunteers[0]?.volunteerId).toBe(volunteers.best);
+  });
+
   it('an order not accepted yet is 409 ORDER_STATE_CONFLICT for the organisation it was offered to', async () => {
     const offered = await orderIn(t, w, 'claimed');
     expectProblem(await get(w.orgHaidian, offered.id, slot()), 409, 'ORDER_STATE_CONFLICT');
