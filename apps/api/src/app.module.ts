@@ -16,7 +16,9 @@ import { NotificationsController } from './notifications/notifications.controlle
 import { OrdersController } from './orders/orders.controller';
 import { QueueBoardModule } from './queue-board/queue-board.module';
 import { RegionsApiModule } from './regions/regions-api.module';
+import { AssignmentsController } from './volunteers/assignments.controller';
 import { CandidatesController } from './volunteers/candidates.controller';
+import { SchedulingController } from './volunteers/scheduling.controller';
 import { VenuesController } from './volunteers/venues.controller';
 import { VolunteersController } from './volunteers/volunteers.controller';
 
@@ -51,6 +53,6 @@ import { VolunteersController } from './volunteers/volunteers.controller';
     QueueBoardModule,
     RegionsApiModule,
   ],
-  controllers: [AuthController, AccountsController, OrdersController, NotificationsController, VolunteersController, VenuesController, CandidatesController],
+  controllers: [AuthController, AccountsController, OrdersController, NotificationsController, VolunteersController, VenuesController, CandidatesController, SchedulingController, AssignmentsController],
 })
 export class AppModule {}

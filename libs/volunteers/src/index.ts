@@ -6,3 +6,7 @@ export * from './volunteers.service';
 export * from './venues.dto';
 export * from './venues.service';
 export * from './candidates.service';
+export * from './scheduling.dto';
+export * from './scheduling.service';
+export * from './assignments.dto';
+export * from './assignments.service';

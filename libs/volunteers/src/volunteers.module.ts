@@ -1,9 +1,13 @@
 import { OrdersModule } from '@kepu/orders';
 import { Module } from '@nestjs/common';
+import { AssignmentsRepository } from './assignments.repository';
+import { AssignmentsService } from './assignments.service';
 import { CandidatesRepository } from './candidates.repository';
 import { CandidatesService } from './candidates.service';
 import { FulfilmentRepository } from './fulfilment.repository';
 import { FulfilmentService } from './fulfilment.service';
+import { SchedulingRepository } from './scheduling.repository';
+import { SchedulingService } from './scheduling.service';
 import { VenuesRepository } from './venues.repository';
 import { VenuesService } from './venues.service';
 import { VolunteersRepository } from './volunteers.repository';
@@ -16,7 +20,7 @@ import { VolunteersService } from './volunteers.service';
  */
 @Module({
   imports: [OrdersModule],
-  providers: [FulfilmentRepository, FulfilmentService, VolunteersRepository, VolunteersService, VenuesRepository, VenuesService, CandidatesRepository, CandidatesService],
-  exports: [FulfilmentService, VolunteersService, VenuesService, CandidatesService],
+  providers: [FulfilmentRepository, FulfilmentService, VolunteersRepository, VolunteersService, VenuesRepository, VenuesService, CandidatesRepository, CandidatesService, SchedulingRepository, SchedulingService, AssignmentsRepository, AssignmentsService],
+  exports: [FulfilmentService, VolunteersService, VenuesService, CandidatesService, SchedulingService, AssignmentsService],
 })
 export class VolunteersModule {}

@@ -1,0 +1,72 @@
+import { CurrentActor, Roles } from '@kepu/auth';
+import type { Actor } from '@kepu/core';
+import { UuidParamPipe } from '@kepu/http';
+import { AssignmentPageView, AssignmentsService, AssignmentView, DeclineAssignmentDto, MyAssignmentsQueryDto, OpenTaskView } from '@kepu/volunteers';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ApiAuthenticated, ApiScopedObject } from '../api-responses.decorator';
+import { ProblemView } from '../problem.view';
+
+const LEAVE_CONFLICTS = 'ASSIGNMENT_STATE_CONFLICT (not in a state that allows it), EVENT_STARTED';
+
+@ApiTags('volunteers')
+@ApiAuthenticated()
+@Roles('volunteer')
+@Controller()
+export class AssignmentsController {
+  constructor(private readonly assignments: AssignmentsService) {}
+
+  @Get('me/assignments')
+  @ApiOperation({ summary: 'Your invitations and assignments, latest event first' })
+  @ApiOkResponse({ type: AssignmentPageView })
+  listMine(@CurrentActor() actor: Actor, @Query() query: MyAssignmentsQueryDto): Promise<AssignmentPageView> {
+    return this.assignments.listMine(actor, query);
+  }
+
+  @Post('assignments/:id/confirm')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Accept an invitation (invited → confirmed), before the event starts' })
+  @ApiOkResponse({ type: AssignmentView })
+  @ApiScopedObject()
+  @ApiConflictResponse({ type: ProblemView, description: LEAVE_CONFLICTS })
+  confirm(@CurrentActor() actor: Actor, @Param('id', UuidParamPipe) id: string): Promise<AssignmentView> {
+    return this.assignments.confirm(actor, id);
+  }
+
+  @Post('assignments/:id/decline')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Decline an invitation or a confirmed assignment, with a reason, before the event starts; the organisation is told (assignment.declined)' })
+  @ApiOkResponse({ type: AssignmentView })
+  @ApiScopedObject()
+  @ApiConflictResponse({ type: ProblemView, description: LEAVE_CONFLICTS })
+  decline(@CurrentActor() actor: Actor, @Param('id', UuidParamPipe) id: string, @Body() dto: DeclineAssignmentDto): Promise<AssignmentView> {
+    return this.assignments.decline(actor, id, dto);
+  }
+
+  @Post('assignments/:id/withdraw')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Withdraw from a confirmed assignment before the event starts; a claimed slot reopens; the organisation is told (assignment.withdrawn)' })
+  @ApiOkResponse({ type: AssignmentView })
+  @ApiScopedObject()
+  @ApiConflictResponse({ type: ProblemView, description: LEAVE_CONFLICTS })
+  withdraw(@CurrentActor() actor: Actor, @Param('id', UuidParamPipe) id: string): Promise<AssignmentView> {
+    return this.assignments.withdraw(actor, id);
+  }
+
+  @Get('me/open-tasks')
+  @ApiOperation({ summary: 'Scheduled events of your organisation with open slots you may claim (skilled, available, free, under your weekly cap), ranked for you by the matching score' })
+  @ApiOkResponse({ type: [OpenTaskView] })
+  openTasks(@CurrentActor() actor: Actor): Promise<OpenTaskView[]> {
+    return this.assignments.openTasks(actor);
+  }
+
+  @Post('orders/:id/slots/claim')
+  @ApiOperation({ summary: 'Claim an open slot of your organisation\'s scheduled event: confirmed at once, never more winners than slots' })
+  @ApiCreatedResponse({ type: AssignmentView })
+  @ApiScopedObject()
+  @ApiConflictResponse({ type: ProblemView, description: 'SLOTS_FULL, VOLUNTEER_CONFLICT (overlap or already on the event), EVENT_STARTED, ORDER_STATE_CONFLICT' })
+  @ApiUnprocessableEntityResponse({ type: ProblemView, description: 'NOT_ELIGIBLE (errors list the reasons: inactive, not_skilled, unavailable, over_weekly_cap)' })
+  claim(@CurrentActor() actor: Actor, @Param('id', UuidParamPipe) id: string): Promise<AssignmentView> {
+    return this.assignments.claim(actor, id);
+  }
+}

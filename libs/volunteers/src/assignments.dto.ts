@@ -1,0 +1,66 @@
+import { AUDIENCE_CODES, TOPIC_CODES } from '@kepu/core';
+import { IsOmittable, PageQueryDto } from '@kepu/http';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+
+export const ASSIGNMENT_STATUSES = ['invited', 'confirmed', 'declined', 'withdrawn', 'cancelled'] as const;
+export type AssignmentStatus = (typeof ASSIGNMENT_STATUSES)[number];
+
+export class MyAssignmentsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: ASSIGNMENT_STATUSES })
+  @IsOmittable()
+  @IsIn(ASSIGNMENT_STATUSES)
+  status?: AssignmentStatus;
+}
+
+export class DeclineAssignmentDto {
+  @ApiProperty({ maxLength: 1000, example: '当天有事，无法参加' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(1000)
+  @Matches(/\S/, { message: 'reason must not be blank' })
+  reason: string;
+}
+
+export class VenueSummaryView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty() communityCode: string;
+}
+
+export class AssignmentOrderView {
+  @ApiProperty() title: string;
+  @ApiProperty({ enum: TOPIC_CODES }) topic: string;
+  @ApiProperty() communityCode: string;
+}
+
+export class AssignmentView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) orderId: string;
+  @ApiProperty({ enum: ASSIGNMENT_STATUSES }) status: AssignmentStatus;
+  @ApiProperty({ description: 'Claimed from an open slot rather than invited by name' }) isSlotClaim: boolean;
+  @ApiProperty() start: string;
+  @ApiProperty() end: string;
+  @ApiProperty({ type: VenueSummaryView, nullable: true }) venue: VenueSummaryView | null;
+  @ApiProperty({ type: AssignmentOrderView }) order: AssignmentOrderView;
+  @ApiProperty({ type: String, nullable: true, description: 'Why it was declined or ended' }) reason: string | null;
+}
+
+export class AssignmentPageView {
+  @ApiProperty({ type: [AssignmentView] }) items: AssignmentView[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
+}
+
+export class OpenTaskView {
+  @ApiProperty({ format: 'uuid' }) orderId: string;
+  @ApiProperty() title: string;
+  @ApiProperty({ enum: TOPIC_CODES }) topic: string;
+  @ApiProperty({ enum: AUDIENCE_CODES }) audience: string;
+  @ApiProperty() start: string;
+  @ApiProperty() end: string;
+  @ApiProperty({ type: VenueSummaryView, nullable: true }) venue: VenueSummaryView | null;
+  @ApiProperty() openSlots: number;
+  @ApiProperty({ description: 'The matching score of you for this event (the candidates score, in reverse)' }) score: number;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'number' }, example: { topicLevel: 20, audience: 15, proximity: 14, fairness: 15, rating: 5, reliability: 10 } })
+  breakdown: Record<string, number>;
+}
