@@ -18,6 +18,7 @@ import { QueueBoardModule } from './queue-board/queue-board.module';
 import { RegionsApiModule } from './regions/regions-api.module';
 import { AssignmentsController } from './volunteers/assignments.controller';
 import { CandidatesController } from './volunteers/candidates.controller';
+import { FulfilmentController } from './volunteers/fulfilment.controller';
 import { SchedulingController } from './volunteers/scheduling.controller';
 import { VenuesController } from './volunteers/venues.controller';
 import { VolunteersController } from './volunteers/volunteers.controller';
@@ -53,6 +54,6 @@ import { VolunteersController } from './volunteers/volunteers.controller';
     QueueBoardModule,
     RegionsApiModule,
   ],
-  controllers: [AuthController, AccountsController, OrdersController, NotificationsController, VolunteersController, VenuesController, CandidatesController, SchedulingController, AssignmentsController],
+  controllers: [AuthController, AccountsController, OrdersController, NotificationsController, VolunteersController, VenuesController, CandidatesController, SchedulingController, AssignmentsController, FulfilmentController],
 })
 export class AppModule {}
