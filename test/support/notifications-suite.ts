@@ -282,6 +282,20 @@ export function describeNotifications(backend: QueueBackend): void {
         );
       });
 
+      it('two workers at once share the outbox and the queues: still one notification per (message, user)', async () => {
+        const second = await startTestWorker();
+        try {
+          const orders = await Promise.all(Array.from({ length: 12 }, () => orderIn(t, w, 'accepted')));
+          await Promise.all(orders.slice(0, 6).map((o) => act(w.staffA1, o, 'cancel', { reason: '并发' })));
+          for (const order of orders) expect(await inbox(order.id)).toEqual(await expectedNotifications(t.db, order.id));
+          // accepted: 1 + 2 + 1 + 1 + 3 = 8 each; cancelled by staff: requester, two department staff, the organisation.
+          const all = (await Promise.all(orders.map((o) => actualNotifications(t.db, o.id)))).flat();
+          expect(all).toHaveLength(12 * 8 + 6 * 4);
+        } finally {
+          await second.close();
+        }
+      });
+
       it('across every order so far: the notifications table is exactly what the rules call for, one per (message, user)', async () => {
         await settle();
         expect(await actualNotifications(t.db)).toEqual(await expectedNotifications(t.db));

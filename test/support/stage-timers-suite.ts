@@ -134,6 +134,37 @@ export function describeStageTimers(backend: 'redis' | 'postgres'): void {
       expect(await breaches(order.id)).toEqual([]);
     });
 
+    it('a stage left and entered again in quick succession (declined back to submitted): the new stretch still breaches, once', async () => {
+      // The three steps of each order reach the worker together, as after a backlog (a worker
+      // restart, a Redis outage): their stage-changed jobs run side by side.
+      await worker.close();
+      const orders: OrderJson[] = [];
+      for (let i = 0; i < 8; i += 1) {
+        const order = await create(w.residentA1);
+        await dispatch(order);
+        await t.http().post(`/orders/${order.id}/decline`).set(w.deptHaidian.auth).send({ reason: '转交其他部门' }).expect(200);
+        orders.push(order);
+      }
+      worker = await startTestWorker();
+      const lastDecline = Math.max(
+        ...(await t.db.query<{ at: Date }>(`SELECT max(at) AS at FROM order_events WHERE type = 'order.declined' AND order_id = ANY($1::uuid[])`, [orders.map((o) => o.id)])).rows.map(
+          (r) => r.at.getTime(),
+        ),
+      );
+      await waitFor(() => Date.now() > lastDecline + SLA_DISPATCH_MS + 3000, 15_000, 'the deadlines to pass');
+      await drain(t.db, queues);
+      const missing: string[] = [];
+      for (const order of orders) {
+        const rows = await breaches(order.id);
+        if (rows.length !== 1) missing.push(`${order.id}: ${rows.length} breaches`);
+      }
+      expect(missing).toEqual([]);
+      for (const order of orders)
+        expect((await actualNotifications(t.db, order.id)).filter((k) => k.includes('sla.breached'))).toEqual(
+          told(order.id, [[w.coordHaidian, 'sla.breached']]),
+        );
+    }, 60_000);
+
     it('everything these timers caused is exactly what the rules call for', async () => {
       await drain(t.db, queues);
       expect(await actualNotifications(t.db)).toEqual(await expectedNotifications(t.db));

@@ -2,7 +2,7 @@ import { type AppConfig, loadConfig } from '@kepu/config';
 import { QUEUES, queueConnection } from '@kepu/notifications';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Queue } from 'bullmq';
+import { createPostgresBackend, createRedisBackend, Queue } from 'bullmq';
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Pool } from 'pg';
@@ -54,7 +54,8 @@ export interface ChildWorker {
 export async function spawnWorker(env: Record<string, string> = {}): Promise<ChildWorker> {
   const child: ChildProcess = spawn(process.execPath, ['-r', path.join(ROOT, 'test/support/register-ts.js'), 'apps/worker/src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, ...env, FORCE_COLOR: '0', NO_COLOR: '1' },
+    // at info at least: readiness is read from its 'worker started' line
+    env: { ...process.env, LOG_LEVEL: 'info', ...env, FORCE_COLOR: '0', NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -101,9 +102,11 @@ export interface TestQueues {
 /** The suite's queues, seen from the test (same backend, connection and prefix as its API and worker). */
 export function openTestQueues(config: AppConfig = loadConfig()): TestQueues {
   const options = { connection: queueConnection(config), prefix: config.queuePrefix };
-  const notifications = new Queue(QUEUES.notifications, options);
-  const deliveries = new Queue(QUEUES.deliveries, options);
-  const timers = new Queue(QUEUES.timers, options);
+  // Named explicitly: the process-wide default backend is whatever the last app booted here chose.
+  const backend = config.queueBackend === 'postgres' ? createPostgresBackend : createRedisBackend;
+  const notifications = new Queue(QUEUES.notifications, options, backend as never);
+  const deliveries = new Queue(QUEUES.deliveries, options, backend as never);
+  const timers = new Queue(QUEUES.timers, options, backend as never);
   const all = [notifications, deliveries, timers];
   for (const q of all) q.on('error', () => undefined);
   return {
