@@ -1,12 +1,12 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from '@kepu/config';
+import { ConfigError, loadConfig, nestLogLevels } from '@kepu/config';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { WorkerModule } from './worker.module';
 
 async function bootstrap(): Promise<void> {
-  loadConfig();
-  const app = await NestFactory.createApplicationContext(WorkerModule);
+  const config = loadConfig();
+  const app = await NestFactory.createApplicationContext(WorkerModule, { logger: nestLogLevels(config.logLevel) });
   const logger = new Logger('Worker');
   // Processors hold the event loop open once they exist; until then, stay up until told to stop.
   const keepAlive = setInterval(() => undefined, 60_000);

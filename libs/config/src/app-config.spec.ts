@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './app-config';
+import { ConfigError, loadConfig, nestLogLevels } from './app-config';
 
 describe('configuration', () => {
   it('has defaults that work on a developer machine', () => {
@@ -40,5 +40,14 @@ describe('configuration', () => {
   it('requires JWT_SECRET in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32) }).isJwtSecretGenerated).toBe(false);
+  });
+});
+
+describe('Nest log levels from LOG_LEVEL', () => {
+  it('keeps the levels at and above the configured one', () => {
+    expect(nestLogLevels('warn')).toEqual(['fatal', 'error', 'warn']);
+    expect(nestLogLevels('info')).toEqual(['fatal', 'error', 'warn', 'log']);
+    expect(nestLogLevels('trace')).toEqual(['fatal', 'error', 'warn', 'log', 'debug', 'verbose']);
+    expect(nestLogLevels('silent')).toBe(false);
   });
 });

@@ -33,6 +33,8 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
   private isRunning = false;
   private loop?: Promise<void>;
   private wake?: () => void;
+  /** A NOTIFY that came while a batch was being published: the next sleep must not wait. */
+  private isWakePending = false;
   private isQueueDown = false;
 
   constructor(
@@ -50,7 +52,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
 
   async onApplicationShutdown(): Promise<void> {
     this.isRunning = false;
-    this.wake?.();
+    this.signal();
     await this.loop;
     await this.listener?.end().catch(() => undefined);
   }
@@ -95,19 +97,30 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.isWakePending) {
+      this.isWakePending = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        this.wake = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.wake = done;
     });
   }
 
+  /** Called on NOTIFY: wakes a sleeping loop, or marks the wake-up for the next sleep. */
+  private signal(): void {
+    if (this.wake) this.wake();
+    else this.isWakePending = true;
+  }
+
   private async listen(): Promise<void> {
     const client = new Client({ connectionString: this.config.databaseUrl, application_name: 'kepu-outbox-relay' });
-    client.on('notification', () => this.wake?.());
+    client.on('notification', () => this.signal());
     // A lost LISTEN connection only costs promptness: the poll still runs. Reconnect in the background.
     client.on('error', (error) => {
       this.logger.warn({ err: error }, 'outbox LISTEN connection lost; polling until it is back');

@@ -58,3 +58,11 @@ export const DEFAULT_JOB_OPTIONS: Record<QueueName, JobsOptions> = {
   // Removed on completion so a timer id can be scheduled again when an order re-enters a stage.
   timers: { attempts: 8, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: KEEP_FAILED },
 };
+
+/**
+ * Options every processor runs with. A job whose worker died is taken back by
+ * BullMQ's stalled check; past `maxStalledCount` it would be failed without
+ * running again, losing its notifications. Our jobs are idempotent (unique keys,
+ * deterministic ids), so running one again is always safe: allow many stalls.
+ */
+export const WORKER_OPTIONS = { maxStalledCount: 20 } as const;

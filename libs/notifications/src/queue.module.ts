@@ -13,7 +13,8 @@ import { DEFAULT_JOB_OPTIONS, QUEUES } from './queue-catalogue';
 export function queueConnection(config: AppConfig): ConnectionOptions {
   if (config.queueBackend === 'postgres') {
     setDefaultBackendFactory(createPostgresBackend);
-    return { connectionString: config.databaseUrl, max: 10 } as unknown as ConnectionOptions;
+    // Every queue and worker builds its own pool: keep each small (plus one LISTEN connection each).
+    return { connectionString: config.databaseUrl, max: 3 } as unknown as ConnectionOptions;
   }
   const url = new URL(config.redisUrl);
   return {

@@ -1,8 +1,8 @@
-import { DeliveryService, type DeliveriesJob, QUEUES } from '@kepu/notifications';
+import { DeliveryService, type DeliveriesJob, QUEUES, WORKER_OPTIONS } from '@kepu/notifications';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 
-@Processor(QUEUES.deliveries, { concurrency: 20 })
+@Processor(QUEUES.deliveries, { ...WORKER_OPTIONS, concurrency: 20 })
 export class DeliveriesProcessor extends WorkerHost {
   constructor(private readonly delivery: DeliveryService) {
     super();

@@ -1,8 +1,8 @@
-import { FanOutService, type NotificationsJob, QUEUES } from '@kepu/notifications';
+import { FanOutService, type NotificationsJob, QUEUES, WORKER_OPTIONS } from '@kepu/notifications';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 
-@Processor(QUEUES.notifications, { concurrency: 10 })
+@Processor(QUEUES.notifications, { ...WORKER_OPTIONS, concurrency: 10 })
 export class NotificationsProcessor extends WorkerHost {
   constructor(private readonly fanOut: FanOutService) {
     super();

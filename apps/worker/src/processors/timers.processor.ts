@@ -1,8 +1,8 @@
-import { QUEUES, StageTimersService, type TimersJob } from '@kepu/notifications';
+import { QUEUES, StageTimersService, type TimersJob, WORKER_OPTIONS } from '@kepu/notifications';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 
-@Processor(QUEUES.timers, { concurrency: 5 })
+@Processor(QUEUES.timers, { ...WORKER_OPTIONS, concurrency: 5 })
 export class TimersProcessor extends WorkerHost {
   constructor(private readonly timers: StageTimersService) {
     super();
