@@ -237,6 +237,19 @@ describe('GET /orders/:id/candidates', () => {
     expectProblem(await get(w.orgHaidian, order.id, query()), status, code, field);
   });
 
+  it('the OpenAPI document describes the endpoint, its query and the breakdown', async () => {
+    const doc = (await t.http().get('/docs-json').expect(200)).body as {
+      paths: Record<string, Record<string, { parameters?: { name: string }[] }>>;
+      components: { schemas: Record<string, { properties: Record<string, unknown> }> };
+    };
+    const operation = doc.paths['/orders/{id}/candidates']?.get;
+    expect(operation?.parameters?.map((p) => p.name).sort()).toEqual(['end', 'id', 'limit', 'start']);
+    expect(Object.keys(doc.components.schemas.VolunteerCandidateView?.properties ?? {})).toEqual(expect.arrayContaining(['volunteerId', 'score', 'breakdown']));
+    expect(doc.paths['/organizations/{id}/volunteers']?.post).toBeDefined();
+    expect(doc.paths['/volunteers/{id}']?.patch).toBeDefined();
+    expect(doc.paths['/venues']?.get).toBeDefined();
+  });
+
   it('a path id that is not a UUID is 400; an unknown order is 404', async () => {
     expectProblem(await get(w.orgHaidian, 'order-1', slot()), 400, 'VALIDATION_FAILED');
     expectProblem(await get(w.orgHaidian, '00000000-0000-4000-8000-000000000000', slot()), 404, 'NOT_FOUND');
