@@ -5,6 +5,9 @@ import { createPostgresBackend, setDefaultBackendFactory } from 'bullmq';
 import type { ConnectionOptions } from 'bullmq';
 import { DEFAULT_JOB_OPTIONS, QUEUES } from './queue-catalogue';
 
+/** PostgreSQL connections of one BullMQ queue or worker on the PostgreSQL backend, besides its LISTEN. */
+export const QUEUE_POOL_PER_INSTANCE = 2;
+
 /**
  * The queue backend is configuration: Redis, or BullMQ's own PostgreSQL
  * backend. The producer and processor code is the same for both; with
@@ -13,8 +16,9 @@ import { DEFAULT_JOB_OPTIONS, QUEUES } from './queue-catalogue';
 export function queueConnection(config: AppConfig): ConnectionOptions {
   if (config.queueBackend === 'postgres') {
     setDefaultBackendFactory(createPostgresBackend);
-    // Every queue and worker builds its own pool: keep each small (plus one LISTEN connection each).
-    return { connectionString: config.databaseUrl, max: 3 } as unknown as ConnectionOptions;
+    // Every queue and worker builds its own pool (plus one LISTEN connection): keep each small.
+    // A shared pool starves: blocked worker fetches hold its connections.
+    return { connectionString: config.databaseUrl, max: QUEUE_POOL_PER_INSTANCE } as unknown as ConnectionOptions;
   }
   const url = new URL(config.redisUrl);
   return {
