@@ -139,7 +139,7 @@ export function describeStageTimers(backend: 'redis' | 'postgres'): void {
       // restart, a Redis outage): their stage-changed jobs run side by side.
       await worker.close();
       const orders: OrderJson[] = [];
-      for (let i = 0; i < 8; i += 1) {
+      for (let i = 0; i < 16; i += 1) {
         const order = await create(w.residentA1);
         await dispatch(order);
         await t.http().post(`/orders/${order.id}/decline`).set(w.deptHaidian.auth).send({ reason: '转交其他部门' }).expect(200);
@@ -156,7 +156,13 @@ export function describeStageTimers(backend: 'redis' | 'postgres'): void {
       const missing: string[] = [];
       for (const order of orders) {
         const rows = await breaches(order.id);
-        if (rows.length !== 1) missing.push(`${order.id}: ${rows.length} breaches`);
+        if (rows.length !== 1) {
+          // What the timer of the stage looks like now, to tell a lost timer from a stale one.
+          const timer = await queues.timers.getJob(`sla-${order.id}-dispatch`);
+          const entered = await t.db.query<{ seq: number }>(`SELECT max(seq) AS seq FROM order_events WHERE order_id = $1 AND to_status = 'submitted'`, [order.id]);
+          const timerText = timer ? `timer for enteredSeq ${String((timer.data as { enteredSeq?: number }).enteredSeq)} (${await timer.getState()})` : 'no timer';
+          missing.push(`${order.id}: ${rows.length} breaches; stage entered at seq ${entered.rows[0]?.seq}; ${timerText}`);
+        }
       }
       expect(missing).toEqual([]);
       for (const order of orders)
