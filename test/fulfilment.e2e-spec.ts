@@ -41,9 +41,8 @@ describe('fulfilment: schedule → check-in/out → complete → rate', () => {
       .send({ start: start.toISOString(), end: end.toISOString(), venueId, volunteerIds: [a.id, b.id, c.id] })
       .expect(200);
     for (const v of [a, b, c]) {
-      const mine = (await t.http().get('/me/assignments').set(v.session.auth).expect(200)).body as { id: string; orderId: string }[] | { items: { id: string; orderId: string }[] };
-      const list = Array.isArray(mine) ? mine : mine.items;
-      const assignment = list.find((x) => x.orderId === order.id)!;
+      const mine = (await t.http().get('/me/assignments').set(v.session.auth).expect(200)).body as { id: string; orderId: string }[];
+      const assignment = mine.find((x) => x.orderId === order.id)!;
       await t.http().post(`/assignments/${assignment.id}/confirm`).set(v.session.auth).send({}).expect(200);
     }
     return { order, start, end, a, b, c };

@@ -86,9 +86,10 @@ describe('scheduling and assignments', () => {
     expect(taskOpen?.volunteerIds).not.toEqual(expect.arrayContaining([unskilled.id]));
 
     // The volunteer sees the invitation, with where and what.
-    const mine = (await get(v1.session, '/me/assignments').expect(200)).body as { items: Record<string, unknown>[]; nextCursor: string | null };
-    expect(mine.items).toHaveLength(1);
-    expect(mine.items[0]).toMatchObject({
+    // A bare array, as API.md gives it (the next page's cursor travels in X-Next-Cursor).
+    const mine = (await get(v1.session, '/me/assignments').expect(200)).body as Record<string, unknown>[];
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({
       orderId: order.id,
       status: 'invited',
       start: window.start,
@@ -120,7 +121,7 @@ describe('scheduling and assignments', () => {
     expect((await post(v1.session, `/assignments/${a1}/withdraw`).expect(200)).body).toMatchObject({ id: a1, status: 'withdrawn' });
     expect(await outboxOf(order.id, 'assignment.withdrawn')).toEqual([expect.objectContaining({ orderId: order.id, assignmentId: a1, volunteerId: v1.id, isSlotClaim: false })]);
     expect((await get(w.orgHaidian, `/orders/${order.id}`).expect(200)).body).toMatchObject({ openSlots: 1, version: order.version + 1 });
-    const statuses = ((await get(v1.session, '/me/assignments?status=withdrawn').expect(200)).body as { items: { id: string }[] }).items.map((i) => i.id);
+    const statuses = ((await get(v1.session, '/me/assignments?status=withdrawn').expect(200)).body as { id: string }[]).map((i) => i.id);
     expect(statuses).toEqual([a1]);
   });
 

@@ -5,3 +5,4 @@ export * from './migrations';
 export * from './region-import';
 export * from './region-import-progress';
 export * from './database-setup';
+export * from './sql';

@@ -1,5 +1,5 @@
 import type { Actor, OrderStatus } from '@kepu/core';
-import type { OrderEntity, StoredWindow } from '@kepu/db';
+import { type OrderEntity, Sql, type StoredWindow } from '@kepu/db';
 import { type KeysetPosition } from '@kepu/http';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -85,15 +85,6 @@ function toRecord(row: OrderRow): OrderRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
-}
-
-/** Builds SQL with numbered parameters. */
-class Sql {
-  readonly params: unknown[] = [];
-  param(value: unknown): string {
-    this.params.push(value);
-    return `$${this.params.length}`;
-  }
 }
 
 /**

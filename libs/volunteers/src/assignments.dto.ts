@@ -46,10 +46,6 @@ export class AssignmentView {
   @ApiProperty({ type: String, nullable: true, description: 'Why it was declined or ended' }) reason: string | null;
 }
 
-export class AssignmentPageView {
-  @ApiProperty({ type: [AssignmentView] }) items: AssignmentView[];
-  @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
-}
 
 export class OpenTaskView {
   @ApiProperty({ format: 'uuid' }) orderId: string;

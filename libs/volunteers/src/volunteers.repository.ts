@@ -1,5 +1,6 @@
 import type { Actor, WeeklyWindow } from '@kepu/core';
 import type { KeysetPosition } from '@kepu/http';
+import { Sql } from '@kepu/db';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -85,15 +86,6 @@ const SELECT_VOLUNTEER = `
          (SELECT coalesce(json_agg(json_build_object('topic', s.topic, 'level', s.level) ORDER BY s.topic), '[]')
           FROM volunteer_skills s WHERE s.volunteer_id = v.id) AS skills
   FROM volunteers v`;
-
-/** Numbered parameters for SQL built from parts. */
-class Sql {
-  readonly params: unknown[] = [];
-  param(value: unknown): string {
-    this.params.push(value);
-    return `$${this.params.length}`;
-  }
-}
 
 /**
  * The volunteers an actor may see (DESIGN.md §2), as a predicate over `v`: its

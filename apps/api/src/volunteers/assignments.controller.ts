@@ -1,9 +1,10 @@
 import { CurrentActor, Roles } from '@kepu/auth';
 import type { Actor } from '@kepu/core';
 import { UuidParamPipe } from '@kepu/http';
-import { AssignmentPageView, AssignmentsService, AssignmentView, DeclineAssignmentDto, MyAssignmentsQueryDto, OpenTaskView } from '@kepu/volunteers';
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { AssignmentsService, AssignmentView, DeclineAssignmentDto, MyAssignmentsQueryDto, OpenTaskView } from '@kepu/volunteers';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiConflictResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
 import { ApiAuthenticated, ApiScopedObject } from '../api-responses.decorator';
 import { ProblemView } from '../problem.view';
 
@@ -18,9 +19,16 @@ export class AssignmentsController {
 
   @Get('me/assignments')
   @ApiOperation({ summary: 'Your invitations and assignments, latest event first' })
-  @ApiOkResponse({ type: AssignmentPageView })
-  listMine(@CurrentActor() actor: Actor, @Query() query: MyAssignmentsQueryDto): Promise<AssignmentPageView> {
-    return this.assignments.listMine(actor, query);
+  @ApiOkResponse({ type: [AssignmentView], description: 'A bare array as API.md gives it; the next page\'s cursor, if any, is in the X-Next-Cursor header' })
+  @ApiHeader({ name: 'X-Next-Cursor', required: false, description: 'response header: pass as ?cursor= for the next page' })
+  async listMine(
+    @CurrentActor() actor: Actor,
+    @Query() query: MyAssignmentsQueryDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<AssignmentView[]> {
+    const page = await this.assignments.listMine(actor, query);
+    if (page.nextCursor) void reply.header('x-next-cursor', page.nextCursor);
+    return page.items;
   }
 
   @Post('assignments/:id/confirm')
