@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 
 export interface OrderTimes {
   status: OrderStatus;
+  version: number;
   districtCode: string;
   lastWindowEnd: Date;
   scheduledStart: Date | null;
@@ -18,12 +19,13 @@ export class StageTimersRepository {
 
   async orderTimes(orderId: string): Promise<OrderTimes | null> {
     const rows = await this.dataSource.query<
-      { status: OrderStatus; district_code: string; last_window_end: Date; scheduled_start: Date | null; scheduled_end: Date | null; completed_at: Date | null }[]
-    >(`SELECT status, district_code, last_window_end, scheduled_start, scheduled_end, completed_at FROM orders WHERE id = $1`, [orderId]);
+      { status: OrderStatus; version: number; district_code: string; last_window_end: Date; scheduled_start: Date | null; scheduled_end: Date | null; completed_at: Date | null }[]
+    >(`SELECT status, version, district_code, last_window_end, scheduled_start, scheduled_end, completed_at FROM orders WHERE id = $1`, [orderId]);
     const r = rows[0];
     return r
       ? {
           status: r.status,
+          version: r.version,
           districtCode: r.district_code,
           lastWindowEnd: r.last_window_end,
           scheduledStart: r.scheduled_start,

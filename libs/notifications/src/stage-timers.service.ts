@@ -6,11 +6,15 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { NotificationsRepository } from './notifications.repository';
 import { JOB_IDS, QUEUES, REMINDER_LEAD_MS, type ReminderKind, type TimersJob } from './queue-catalogue';
-import { StageTimersRepository } from './stage-timers.repository';
+import { type OrderTimes, StageTimersRepository } from './stage-timers.repository';
 
 /** DESIGN.md §3: a reminder to rate after 3 days, closed without a rating after 7. */
 const RATING_REMINDER_AFTER_MS = 3 * 24 * 3600 * 1000;
 const CLOSE_UNRATED_AFTER_MS = 7 * 24 * 3600 * 1000;
+
+const SLA_STAGES: readonly SlaStage[] = ['dispatch', 'claim', 'accept', 'schedule'];
+/** Rounds of reconciling when the order keeps moving while its timers are set. */
+const MAX_RECONCILE_ROUNDS = 5;
 
 const STATUS_OF_STAGE = Object.fromEntries(Object.entries(SLA_STAGE_OF_STATUS).map(([status, stage]) => [stage, status])) as Record<SlaStage, OrderStatus>;
 
@@ -34,31 +38,64 @@ export class StageTimersService {
     this.hours = { dispatch: config.slaDispatchHours, claim: config.slaClaimHours, accept: config.slaAcceptHours, schedule: config.slaScheduleHours };
   }
 
+  /**
+   * Brings the order's timers in line with its current state, not with the message:
+   * stage-changed jobs of one order may run in any order and at once, so each one
+   * reconciles from what the order is now, and again if the order moved meanwhile.
+   */
   async onStageChanged(outboxId: string): Promise<void> {
     const message = await this.messages.findOutboxMessage(outboxId);
     if (!message?.orderId) return;
-    const orderId = message.orderId;
-    const from = (message.payload.fromStatus as OrderStatus | undefined) ?? null;
-    const to = (message.payload.toStatus as OrderStatus | undefined) ?? (message.type === 'order.submitted' ? 'submitted' : null);
-    if (to === null) return;
-    await this.planEventTimers(orderId, message.type, to, message.createdAt);
-    if (from === to) return;
-
-    const leftStage = from ? SLA_STAGE_OF_STATUS[from] : undefined;
-    if (leftStage) await this.removeTimer(JOB_IDS.slaDue(orderId, leftStage));
-    const enteredStage = SLA_STAGE_OF_STATUS[to];
-    if (enteredStage) {
-      const dueAt = slaDueAt(message.createdAt, enteredStage, this.hours);
-      const enteredSeq = Number(message.payload.eventSeq ?? 1);
-      await this.schedule('sla-due', { orderId, stage: enteredStage, enteredSeq }, JOB_IDS.slaDue(orderId, enteredStage), dueAt);
+    for (let round = 0; round < MAX_RECONCILE_ROUNDS; round++) {
+      const order = await this.repository.orderTimes(message.orderId);
+      if (!order) return;
+      await this.reconcile(message.orderId, order);
+      const now = await this.repository.orderTimes(message.orderId);
+      if (now?.version === order.version) return;
     }
+  }
 
-    const isExpirable = EXPIRABLE_STATUSES.includes(to);
-    if (!isExpirable) await this.removeTimer(JOB_IDS.expireDue(orderId));
-    else if (from === null || !EXPIRABLE_STATUSES.includes(from)) {
-      const order = await this.repository.orderTimes(orderId);
-      if (order) await this.schedule('expire-due', { orderId }, JOB_IDS.expireDue(orderId), order.lastWindowEnd);
+  private async reconcile(orderId: string, order: OrderTimes): Promise<void> {
+    // SLA: a timer for the stage the order waits in now, for its latest stretch there; none for the others.
+    const current = SLA_STAGE_OF_STATUS[order.status];
+    for (const stage of SLA_STAGES) {
+      const jobId = JOB_IDS.slaDue(orderId, stage);
+      if (stage !== current) {
+        await this.removeTimer(jobId);
+        continue;
+      }
+      const entry = await this.repository.lastEntry(orderId, order.status);
+      if (!entry) continue;
+      await this.ensure<Extract<TimersJob, { name: 'sla-due' }>>('sla-due', { orderId, stage, enteredSeq: entry.seq }, jobId, slaDueAt(entry.at, stage, this.hours), (d) => d.enteredSeq === entry.seq);
     }
+    // Expiry while not yet scheduled.
+    if (EXPIRABLE_STATUSES.includes(order.status)) await this.ensure('expire-due', { orderId }, JOB_IDS.expireDue(orderId), order.lastWindowEnd, () => true);
+    else await this.removeTimer(JOB_IDS.expireDue(orderId));
+    // Event reminders for the time the event has now.
+    for (const kind of ['24h', '2h'] as const) {
+      const jobId = JOB_IDS.reminderDue(orderId, kind);
+      const remindAt = order.scheduledStart ? new Date(order.scheduledStart.getTime() - REMINDER_LEAD_MS[kind]) : null;
+      if (order.status === 'scheduled' && order.scheduledStart && remindAt && remindAt.getTime() > Date.now()) {
+        const start = order.scheduledStart.toISOString();
+        await this.ensure<Extract<TimersJob, { name: 'reminder-due' }>>('reminder-due', { orderId, kind, start }, jobId, remindAt, (d) => d.start === start);
+      } else await this.removeTimer(jobId);
+    }
+    // After completion: the rating reminder and closing an unrated order.
+    if (order.status === 'completed' && order.completedAt) {
+      const completedAt = order.completedAt.getTime();
+      await this.ensure('rating-reminder-due', { orderId }, JOB_IDS.ratingReminderDue(orderId), new Date(completedAt + RATING_REMINDER_AFTER_MS), () => true);
+      await this.ensure('close-due', { orderId }, JOB_IDS.closeDue(orderId), new Date(completedAt + CLOSE_UNRATED_AFTER_MS), () => true);
+    } else {
+      await this.removeTimer(JOB_IDS.ratingReminderDue(orderId));
+      await this.removeTimer(JOB_IDS.closeDue(orderId));
+    }
+  }
+
+  /** Keeps a delayed timer whose data still fits, replaces one that does not, adds a missing one. */
+  private async ensure<J extends TimersJob>(name: J['name'], data: J['data'], jobId: string, at: Date, fits: (existing: J['data']) => boolean): Promise<void> {
+    const existing = await this.timers.getJob(jobId);
+    if (existing && (await existing.isDelayed()) && fits(existing.data as J['data'])) return;
+    await this.schedule(name, data, jobId, at);
   }
 
   async onSlaDue(orderId: string, stage: SlaStage, enteredSeq: number): Promise<void> {
@@ -94,29 +131,6 @@ export class StageTimersService {
     await this.orders.expire(orderId);
   }
 
-  /** Reminders before a scheduled event; the rating reminder and closing after completion. */
-  private async planEventTimers(orderId: string, type: string, to: OrderStatus, at: Date): Promise<void> {
-    if (type === 'order.scheduled') {
-      const order = await this.repository.orderTimes(orderId);
-      if (order?.scheduledStart)
-        for (const kind of ['24h', '2h'] as const) {
-          const remindAt = new Date(order.scheduledStart.getTime() - REMINDER_LEAD_MS[kind]);
-          if (remindAt.getTime() > Date.now())
-            await this.schedule('reminder-due', { orderId, kind, start: order.scheduledStart.toISOString() }, JOB_IDS.reminderDue(orderId, kind), remindAt);
-          else await this.removeTimer(JOB_IDS.reminderDue(orderId, kind));
-        }
-    } else if (to !== 'scheduled') {
-      for (const kind of ['24h', '2h'] as const) await this.removeTimer(JOB_IDS.reminderDue(orderId, kind));
-    }
-    if (to === 'completed') {
-      await this.schedule('rating-reminder-due', { orderId }, JOB_IDS.ratingReminderDue(orderId), new Date(at.getTime() + RATING_REMINDER_AFTER_MS));
-      await this.schedule('close-due', { orderId }, JOB_IDS.closeDue(orderId), new Date(at.getTime() + CLOSE_UNRATED_AFTER_MS));
-    } else if (to === 'rated' || to === 'closed') {
-      await this.removeTimer(JOB_IDS.ratingReminderDue(orderId));
-      await this.removeTimer(JOB_IDS.closeDue(orderId));
-    }
-  }
-
   async onReminderDue(orderId: string, kind: ReminderKind, start: string): Promise<void> {
     const order = await this.repository.orderTimes(orderId);
     // Rescheduled since, or no longer going ahead: this reminder is stale.
@@ -138,7 +152,7 @@ export class StageTimersService {
     await this.orders.closeUnrated(orderId, CLOSE_UNRATED_AFTER_MS);
   }
 
-  private async schedule<N extends TimersJob['name']>(name: N, data: Extract<TimersJob, { name: N }>['data'], jobId: string, at: Date): Promise<void> {
+  private async schedule(name: TimersJob['name'], data: TimersJob['data'], jobId: string, at: Date): Promise<void> {
     // A timer of the same id left from an earlier stretch of the stage is replaced.
     await this.removeTimer(jobId);
     await this.timers.add(name, data, { jobId, delay: Math.max(0, at.getTime() - Date.now()) });
