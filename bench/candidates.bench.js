@@ -8,10 +8,11 @@
 // Only 127.0.0.1 is targeted; every child process is ended at the end; the run
 // is bounded by BENCH_TIMEOUT_S. The result is printed and appended to bench/RESULTS.md.
 
-const { spawn, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { createChildren, log } = require('./support/children');
 const autocannon = require('autocannon');
 const { Client } = require('pg');
 
@@ -50,53 +51,7 @@ const DISTRICT = '110108';
 const COMMUNITY = '110108001001';
 const TOPICS = ['health', 'medicine_use', 'digital_skills', 'anti_fraud', 'emergency', 'fire_safety', 'food_safety', 'environment', 'agriculture', 'ai_frontier', 'astronomy', 'experiments', 'psychology'];
 
-const children = new Set();
-
-function log(msg) {
-  process.stderr.write(`[bench] ${msg}\n`);
-}
-
-function startChild(name, args, extraEnv) {
-  fs.mkdirSync(CONFIG.logDir, { recursive: true });
-  const out = fs.openSync(path.join(CONFIG.logDir, `${name}.log`), 'w');
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...env, ...extraEnv }, stdio: ['ignore', out, out] });
-  fs.closeSync(out);
-  children.add(child);
-  child.on('exit', (code, signal) => {
-    children.delete(child);
-    if (!child.stopping) log(`${name} exited early (code ${code}, signal ${signal}); see ${path.relative(ROOT, CONFIG.logDir)}/${name}.log`);
-  });
-  return child;
-}
-
-async function stopChild(child) {
-  if (!children.has(child)) return;
-  child.stopping = true;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
-  await exited;
-  clearTimeout(timer);
-}
-
-function killAllNow() {
-  for (const child of children) {
-    child.stopping = true;
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-}
-process.on('exit', killAllNow);
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    log(`${signal}: stopping`);
-    killAllNow();
-    process.exit(130);
-  });
-}
+const { startChild, stopChild, killAllNow, children } = createChildren({ root: ROOT, logDir: CONFIG.logDir, env });
 
 async function request(method, urlPath, { token, body } = {}) {
   const headers = { accept: 'application/json' };

@@ -11,11 +11,12 @@
 // Only 127.0.0.1 is targeted; every child process is ended at the end; the run is
 // bounded by BENCH_TIMEOUT_S.
 
-const { spawn, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const { randomUUID } = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { createChildren, log } = require('./support/children');
 const { Client } = require('pg');
 const IORedis = require('ioredis');
 const bullmq = require('bullmq');
@@ -68,58 +69,7 @@ const DISTRICT = '110101';
 const PASSWORD = 'bench-user-pass-1';
 const TYPES = ['order.submitted', 'order.dispatched', 'order.claimed'];
 
-const children = new Set();
-
-function log(msg) {
-  process.stderr.write(`[bench] ${msg}\n`);
-}
-
-function startChild(name, args, extraEnv, { ipc = false } = {}) {
-  fs.mkdirSync(CONFIG.logDir, { recursive: true });
-  const out = fs.openSync(path.join(CONFIG.logDir, `${name}.log`), 'a');
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...env, ...extraEnv },
-    stdio: ipc ? ['ignore', out, out, 'ipc'] : ['ignore', out, out],
-  });
-  fs.closeSync(out);
-  child.benchName = name;
-  children.add(child);
-  child.on('exit', (code, signal) => {
-    children.delete(child);
-    if (!child.stopping) log(`${name} exited early (code ${code}, signal ${signal}); see ${path.relative(ROOT, CONFIG.logDir)}/${name}.log`);
-  });
-  return child;
-}
-
-async function stopChild(child) {
-  if (!children.has(child)) return;
-  child.stopping = true;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-function killAllNow() {
-  for (const child of children) {
-    child.stopping = true;
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-}
-process.on('exit', killAllNow);
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    log(`${signal}: stopping`);
-    killAllNow();
-    process.exit(130);
-  });
-}
+const { startChild, stopChild, killAllNow, children } = createChildren({ root: ROOT, logDir: CONFIG.logDir, env, appendLogs: true, stopGraceMs: 10_000 });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
