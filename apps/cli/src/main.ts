@@ -134,6 +134,8 @@ async function start(config: AppConfig): Promise<number> {
         `API:           ${base}`,
         `API docs:      ${base}/docs`,
         `Health:        ${base}/health`,
+        `Metrics:       ${base}/metrics`,
+        `Queues:        ${base}/admin/queues (city_admin; open ?token=<accessToken> once in a browser)`,
         adminLine(setup, isDevAdmin),
         'Stop with Ctrl-C.',
         '',
