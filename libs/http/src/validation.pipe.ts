@@ -1,6 +1,6 @@
 import { type FieldError, ValidationError } from '@kepu/core';
-import { ValidationPipe, type ValidationError as ClassValidatorError } from '@nestjs/common';
-import { ValidateIf } from 'class-validator';
+import { applyDecorators, ValidationPipe, type ValidationError as ClassValidatorError } from '@nestjs/common';
+import { IsISO8601, Matches, ValidateIf } from 'class-validator';
 
 function flatten(errors: ClassValidatorError[], prefix = ''): FieldError[] {
   return errors.flatMap((e) => {
@@ -30,3 +30,13 @@ export function createValidationPipe(): ValidationPipe {
  * validated (and refused), so it can never reach a query as "given".
  */
 export const IsOmittable = () => ValidateIf((_object, value) => value !== undefined);
+
+/** ISO 8601 with an explicit offset: a bare local time is ambiguous across time zones. */
+const WITH_OFFSET = /(Z|[+-]\d{2}:?\d{2})$/;
+
+/** An instant as the API takes it: strict ISO 8601 with an offset, e.g. 2027-03-14T09:00:00+08:00. */
+export const IsInstant = () =>
+  applyDecorators(
+    IsISO8601({ strict: true, strictSeparator: true }),
+    Matches(WITH_OFFSET, { message: '$property must be an ISO 8601 time with an offset, e.g. 2027-03-14T09:00:00+08:00' }),
+  );

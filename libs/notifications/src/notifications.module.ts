@@ -6,6 +6,7 @@ import { FanOutService } from './fan-out.service';
 import { InboxService } from './inbox.service';
 import { NotificationsRepository } from './notifications.repository';
 import { OutboxRelayService } from './outbox-relay.service';
+import { OutboxRepository } from './outbox.repository';
 import { QueueModule } from './queue.module';
 import { StageTimersRepository } from './stage-timers.repository';
 import { StageTimersService } from './stage-timers.service';
@@ -21,7 +22,7 @@ export class NotificationsModule {}
 /** What the worker runs: the relay, fan-out, deliveries and stage timers. Never imported by the API. */
 @Module({
   imports: [NotificationsModule, OrdersModule],
-  providers: [OutboxRelayService, FanOutService, DeliveryService, ChannelProviders, StageTimersRepository, StageTimersService],
+  providers: [OutboxRepository, OutboxRelayService, FanOutService, DeliveryService, ChannelProviders, StageTimersRepository, StageTimersService],
   exports: [OutboxRelayService, FanOutService, DeliveryService, StageTimersService],
 })
 export class NotificationsWorkerModule {}

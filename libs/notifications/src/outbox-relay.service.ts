@@ -2,10 +2,9 @@ import { AppConfig } from '@kepu/config';
 import { isNotified } from '@kepu/core';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
+import { OutboxRepository } from './outbox.repository';
 import { JOB_IDS, type NotificationsJob, QUEUES, type TimersJob } from './queue-catalogue';
 
 const BATCH_SIZE = 200;
@@ -38,7 +37,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
   private isQueueDown = false;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly outbox: OutboxRepository,
     private readonly config: AppConfig,
     @InjectQueue(QUEUES.notifications) private readonly notifications: Queue<NotificationsJob['data'], void, NotificationsJob['name']>,
     @InjectQueue(QUEUES.timers) private readonly timers: Queue<TimersJob['data'], void, TimersJob['name']>,
@@ -58,26 +57,20 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
   }
 
   /** Publishes one batch; returns how many rows it published. */
-  async publishBatch(): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
-      const rows = await manager.query<{ id: string; type: string; order_id: string | null }[]>(
-        `SELECT id, type, order_id FROM outbox WHERE published_at IS NULL ORDER BY created_at LIMIT ${BATCH_SIZE} FOR UPDATE SKIP LOCKED`,
-      );
-      if (rows.length === 0) return 0;
-      const notified = rows.filter((r) => isNotified(r.type));
-      const orderEvents = rows.filter((r) => r.order_id !== null && r.type.startsWith('order.'));
+  publishBatch(): Promise<number> {
+    return this.outbox.publishNext(BATCH_SIZE, async (messages) => {
+      const notified = messages.filter((m) => isNotified(m.type));
+      const orderEvents = messages.filter((m) => m.orderId !== null && m.type.startsWith('order.'));
       await withTimeout(
         Promise.all([
-          this.notifications.addBulk(notified.map((r) => ({ name: 'fan-out' as const, data: { outboxId: r.id }, opts: { jobId: JOB_IDS.fanOut(r.id) } }))),
+          this.notifications.addBulk(notified.map((m) => ({ name: 'fan-out' as const, data: { outboxId: m.id }, opts: { jobId: JOB_IDS.fanOut(m.id) } }))),
           this.timers.addBulk(
-            orderEvents.map((r) => ({ name: 'stage-changed' as const, data: { outboxId: r.id }, opts: { jobId: JOB_IDS.stageChanged(r.id) } })),
+            orderEvents.map((m) => ({ name: 'stage-changed' as const, data: { outboxId: m.id }, opts: { jobId: JOB_IDS.stageChanged(m.id) } })),
           ),
         ]),
         PUBLISH_TIMEOUT_MS,
         'the queue',
       );
-      await manager.query(`UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])`, [rows.map((r) => r.id)]);
-      return rows.length;
     });
   }
 

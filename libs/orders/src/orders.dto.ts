@@ -7,7 +7,7 @@ import {
   type OrderStatus,
   TOPIC_CODES,
 } from '@kepu/core';
-import { IsOmittable, PageQueryDto } from '@kepu/http';
+import { IsInstant, IsOmittable, PageQueryDto } from '@kepu/http';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -28,19 +28,14 @@ import {
   ValidateNested,
 } from 'class-validator';
 
-/** ISO 8601 with an explicit offset: a bare local time is ambiguous across time zones. */
-const WITH_OFFSET = /(Z|[+-]\d{2}:?\d{2})$/;
-const OFFSET_MESSAGE = 'must be an ISO 8601 time with an offset, e.g. 2026-03-14T09:00:00+08:00';
 
 export class TimeWindowDto {
   @ApiProperty({ example: '2027-03-14T09:00:00+08:00' })
-  @IsISO8601({ strict: true, strictSeparator: true })
-  @Matches(WITH_OFFSET, { message: `start ${OFFSET_MESSAGE}` })
+  @IsInstant()
   start: string;
 
   @ApiProperty({ example: '2027-03-14T11:00:00+08:00' })
-  @IsISO8601({ strict: true, strictSeparator: true })
-  @Matches(WITH_OFFSET, { message: `end ${OFFSET_MESSAGE}` })
+  @IsInstant()
   end: string;
 }
 

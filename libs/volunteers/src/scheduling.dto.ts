@@ -1,11 +1,8 @@
-import { IsOmittable } from '@kepu/http';
+import { IsInstant, IsOmittable } from '@kepu/http';
 import { TransitionDto } from '@kepu/orders';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayUnique, IsArray, IsInt, IsISO8601, IsUUID, Matches, Max, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsInt, IsUUID, Max, Min } from 'class-validator';
 
-/** ISO 8601 with an explicit offset: a bare local time is ambiguous across time zones. */
-const WITH_OFFSET = /(Z|[+-]\d{2}:?\d{2})$/;
-const OFFSET_MESSAGE = 'must be an ISO 8601 time with an offset, e.g. 2027-03-14T09:00:00+08:00';
 
 export const MAX_NAMED_VOLUNTEERS = 20;
 export const MAX_OPEN_SLOTS = 50;
@@ -14,13 +11,11 @@ export const MAX_EVENT_HOURS = 12;
 /** POST /orders/:id/schedule and /reschedule: time, venue, the volunteers invited by name, slots left open. */
 export class ScheduleOrderDto extends TransitionDto {
   @ApiProperty({ example: '2027-03-14T09:00:00+08:00', description: 'Inside one of the order\'s preferred windows' })
-  @IsISO8601({ strict: true, strictSeparator: true })
-  @Matches(WITH_OFFSET, { message: `start ${OFFSET_MESSAGE}` })
+  @IsInstant()
   start: string;
 
   @ApiProperty({ example: '2027-03-14T11:00:00+08:00', description: `After start, at most ${MAX_EVENT_HOURS} h later` })
-  @IsISO8601({ strict: true, strictSeparator: true })
-  @Matches(WITH_OFFSET, { message: `end ${OFFSET_MESSAGE}` })
+  @IsInstant()
   end: string;
 
   @ApiProperty({ format: 'uuid' })
