@@ -12,9 +12,8 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { createChildren, log } = require('./support/children');
+const { createChildren, expectStatus, httpRequest, log, withPg } = require('./support/harness');
 const autocannon = require('autocannon');
-const { Client } = require('pg');
 
 const ROOT = path.resolve(__dirname, '..');
 const env = process.env;
@@ -51,59 +50,9 @@ const DISTRICT = '110108';
 const COMMUNITY = '110108001001';
 const TOPICS = ['health', 'medicine_use', 'digital_skills', 'anti_fraud', 'emergency', 'fire_safety', 'food_safety', 'environment', 'agriculture', 'ai_frontier', 'astronomy', 'experiments', 'psychology'];
 
-const { startChild, stopChild, killAllNow, children } = createChildren({ root: ROOT, logDir: CONFIG.logDir, env });
-
-async function request(method, urlPath, { token, body } = {}) {
-  const headers = { accept: 'application/json' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`http://127.0.0.1:${CONFIG.apiPort}${urlPath}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, body: json };
-}
-
-async function expectStatus(what, promise, statuses) {
-  const res = await promise;
-  if (!statuses.includes(res.status)) throw new Error(`${what}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`);
-  return res.body;
-}
-
-async function waitForHttp(child, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!children.has(child)) throw new Error('the API exited before it served HTTP');
-    try {
-      const res = await fetch(`http://127.0.0.1:${CONFIG.apiPort}/health`, { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      if (res.status === 200 || res.status === 503) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`the API did not answer on 127.0.0.1:${CONFIG.apiPort} within ${timeoutMs / 1000}s`);
-}
-
-async function withPg(url, fn) {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
+const { startChild, stopChild, killAllNow, waitForHttp, children } = createChildren({ root: ROOT, logDir: CONFIG.logDir, env });
+const request = (method, urlPath, options = {}) => httpRequest(CONFIG.apiPort, method, urlPath, { timeoutMs: 30_000, ...options });
+const waitForApi = (child, timeoutMs) => waitForHttp('the API', child, CONFIG.apiPort, timeoutMs, [200, 503]);
 
 function appEnv() {
   return {
@@ -387,7 +336,7 @@ async function main() {
   await freshDatabase();
   const window = eventWindow();
   const api = startChild('api-candidates', ['dist/apps/api/src/main.js'], { ...appEnv(), PORT: String(CONFIG.apiPort) });
-  await waitForHttp(api, 60_000);
+  await waitForApi(api, 60_000);
   const walk = await acceptedOrder(window);
   const counts = await withPg(DATABASE_URL, (pg) => seed(pg, walk, window));
   if (CONFIG.setupSql) {

@@ -16,7 +16,7 @@ const { randomUUID } = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { createChildren, log } = require('./support/children');
+const { createChildren, expectStatus, httpRequest, log, withPg } = require('./support/harness');
 const { Client } = require('pg');
 const IORedis = require('ioredis');
 const bullmq = require('bullmq');
@@ -69,61 +69,11 @@ const DISTRICT = '110101';
 const PASSWORD = 'bench-user-pass-1';
 const TYPES = ['order.submitted', 'order.dispatched', 'order.claimed'];
 
-const { startChild, stopChild, killAllNow, children } = createChildren({ root: ROOT, logDir: CONFIG.logDir, env, appendLogs: true, stopGraceMs: 10_000 });
+const { startChild, stopChild, killAllNow, waitForHttp, children } = createChildren({ root: ROOT, logDir: CONFIG.logDir, env, appendLogs: true, stopGraceMs: 10_000 });
+const request = (method, urlPath, options = {}) => httpRequest(CONFIG.apiPort, method, urlPath, { timeoutMs: 15_000, ...options });
+const waitForApi = (name, child, timeoutMs) => waitForHttp(name, child, CONFIG.apiPort, timeoutMs);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function request(method, urlPath, { token, body } = {}) {
-  const headers = { accept: 'application/json' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`http://127.0.0.1:${CONFIG.apiPort}${urlPath}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(15_000),
-  });
-  const text = await res.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, body: json };
-}
-
-async function expectStatus(what, promise, statuses) {
-  const res = await promise;
-  if (!statuses.includes(res.status)) throw new Error(`${what}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`);
-  return res.body;
-}
-
-async function waitForHttp(name, child, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!children.has(child)) throw new Error(`${name} exited before it served HTTP`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${CONFIG.apiPort}/health`, { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      if (res.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(250);
-  }
-  throw new Error(`${name} did not answer 200 on 127.0.0.1:${CONFIG.apiPort}/health within ${timeoutMs / 1000}s`);
-}
-
-async function withPg(url, fn) {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 function appEnv() {
   return {
@@ -629,7 +579,7 @@ async function main() {
   const workerEnv = { ...appEnv(), ...(CONFIG.outboxPollMs ? { OUTBOX_POLL_MS: CONFIG.outboxPollMs } : {}), BENCH_CPU_PROF_DIR: CONFIG.cpuProfDir };
   const workerArgs = [...(CONFIG.cpuProfDir ? ['--require', path.join(__dirname, 'support', 'cpu-profile.js')] : []), CONFIG.workerEntry];
   let worker = startChild('worker', workerArgs, workerEnv, { ipc: Boolean(CONFIG.cpuProfDir) });
-  await waitForHttp('api', api, 60_000);
+  await waitForApi('api', api, 60_000);
 
   const admin = await expectStatus('admin login', request('POST', '/auth/login', { body: ADMIN }), [200, 201]);
   const accounts = await createAccounts(admin.accessToken);

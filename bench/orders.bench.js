@@ -12,9 +12,8 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { createChildren, log } = require('./support/children');
+const { createChildren, expectStatus, httpRequest, log, withPg } = require('./support/harness');
 const autocannon = require('autocannon');
-const { Client } = require('pg');
 
 const ROOT = path.resolve(__dirname, '..');
 const env = process.env;
@@ -44,59 +43,8 @@ const ADMIN = { username: 'admin', password: 'bench-admin-pass' };
 const RESIDENT = { username: 'bench-resident', password: 'bench-resident-pass-1' };
 const PREFERRED_COMMUNITY = '110101001001';
 
-const { startChild, stopChild, killAllNow, children } = createChildren({ root: ROOT, logDir: CONFIG.logDir, env });
-
-async function request(port, method, urlPath, { token, body } = {}) {
-  const headers = { accept: 'application/json' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`http://127.0.0.1:${port}${urlPath}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, body: json };
-}
-
-async function expectStatus(what, promise, statuses) {
-  const res = await promise;
-  if (!statuses.includes(res.status)) throw new Error(`${what}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`);
-  return res.body;
-}
-
-async function waitForHttp(name, child, port, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!children.has(child)) throw new Error(`${name} exited before it served HTTP`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      if (res.status === 200 || res.status === 404) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${name} did not answer on 127.0.0.1:${port} within ${timeoutMs / 1000}s`);
-}
-
-async function withPg(url, fn) {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
+const { startChild, stopChild, killAllNow, waitForHttp, children } = createChildren({ root: ROOT, logDir: CONFIG.logDir, env });
+const request = httpRequest;
 
 async function freshDatabase() {
   await withPg(CONFIG.pgAdminUrl, async (pg) => {
