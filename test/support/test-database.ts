@@ -4,7 +4,12 @@ import { Client } from 'pg';
 
 /** The server the tests use; override with TEST_DATABASE_URL (its database name is ignored). */
 export const TEST_SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/kepu_test';
-export const TEMPLATE_DATABASE = 'kepu_test_template';
+/**
+ * The migrated template every suite copies. KEPU_TEST_TEMPLATE names another one, so
+ * two runs on one machine (two work trees, a benchmark beside the tests) never drop
+ * each other's template mid-run.
+ */
+export const TEMPLATE_DATABASE = process.env.KEPU_TEST_TEMPLATE ?? 'kepu_test_template';
 
 export function databaseUrl(name: string): string {
   const url = new URL(TEST_SERVER_URL);
