@@ -35,7 +35,9 @@ type Op =
   | { kind: 'delete'; order: number; volunteer: number }
   | { kind: 'flip'; order: number; volunteer: number }
   | { kind: 'move'; order: number; volunteer: number; to: number }
-  | { kind: 'rate'; order: number; score: number | null };
+  | { kind: 'rate'; order: number; score: number | null }
+  | { kind: 'flipAllOf'; volunteer: number }
+  | { kind: 'deleteAllOf'; order: number };
 
 const ORDERS = 3;
 const VOLUNTEERS = 4;
@@ -46,6 +48,9 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), order: index(ORDERS), volunteer: index(VOLUNTEERS) }),
   fc.record({ kind: fc.constant('move' as const), order: index(ORDERS), volunteer: index(VOLUNTEERS), to: index(VOLUNTEERS) }),
   fc.record({ kind: fc.constant('rate' as const), order: index(ORDERS), score: fc.option(fc.integer({ min: 1, max: 5 })) }),
+  // Statements over several rows at once, one volunteer's or one order's.
+  fc.record({ kind: fc.constant('flipAllOf' as const), volunteer: index(VOLUNTEERS) }),
+  fc.record({ kind: fc.constant('deleteAllOf' as const), order: index(ORDERS) }),
 );
 
 describe('volunteer_stats equals a recomputation from the service records', () => {
@@ -72,7 +77,15 @@ describe('volunteer_stats equals a recomputation from the service records', () =
   const expectConsistent = async () => expect(await read(MAINTAINED)).toEqual(await read(RECOMPUTED));
 
   async function apply(op: Op): Promise<void> {
+    if (op.kind === 'flipAllOf') {
+      await t.db.query(`UPDATE service_records SET is_no_show = NOT is_no_show WHERE volunteer_id = $1`, [volunteers[op.volunteer]!.id]);
+      return;
+    }
     const order = orders[op.order]!.id;
+    if (op.kind === 'deleteAllOf') {
+      await t.db.query(`DELETE FROM service_records WHERE order_id = $1`, [order]);
+      return;
+    }
     const volunteer = op.kind === 'rate' ? '' : volunteers[op.volunteer]!.id;
     switch (op.kind) {
       case 'insert':
@@ -104,7 +117,7 @@ describe('volunteer_stats equals a recomputation from the service records', () =
     }
   }
 
-  it('after any sequence of inserts, deletes, no-show changes, moves and (re)ratings', async () => {
+  it('after any sequence of inserts, deletes, no-show changes, moves and (re)ratings, one row or many at a time', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 25 }), async (ops) => {
         for (const op of ops) {
@@ -112,7 +125,7 @@ describe('volunteer_stats equals a recomputation from the service records', () =
           await expectConsistent();
         }
       }),
-      { numRuns: 15 },
+      { numRuns: 20 },
     );
   });
 
