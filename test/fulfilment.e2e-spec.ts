@@ -138,6 +138,16 @@ describe('fulfilment: schedule → check-in/out → complete → rate', () => {
     // The requester sees the order, not who served it.
     expect((await list(w.residentA1, 403)).body.code).toBe('FORBIDDEN');
     await t.http().get('/orders/00000000-0000-4000-8000-000000000000/assignments').set(w.admin.auth).expect(404);
+
+    // Described in the OpenAPI document with its answer's fields.
+    const doc = (await t.http().get('/docs-json').expect(200)).body as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+      components: { schemas: Record<string, { properties: Record<string, unknown> }> };
+    };
+    expect(Object.keys(doc.paths['/orders/{id}/assignments']?.get?.responses ?? {})).toEqual(expect.arrayContaining(['200', '404', '403']));
+    expect(Object.keys(doc.components.schemas.OrderAssignmentView?.properties ?? {})).toEqual(
+      expect.arrayContaining(['volunteerId', 'displayName', 'status', 'checkInAt', 'checkOutAt', 'hours', 'isNoShow']),
+    );
   });
 
   it('a good rating tells nobody; community staff may rate; others may not', async () => {
