@@ -129,6 +129,10 @@ describe('fulfilment timers: event reminders, rating reminder, closing unrated o
       [droppedConfirmed.id]: 'cancelled',
       [droppedInvited.id]: 'cancelled',
     });
+    // The team as GET /orders/:id/assignments shows it: the kept volunteer still sees it, the removed no longer do.
+    const team = (await t.http().get(`/orders/${order.id}/assignments`).set(kept.session.auth).expect(200)).body as { volunteerId: string; status: string }[];
+    expect(team.find((a) => a.volunteerId === droppedConfirmed.id)?.status).toBe('cancelled');
+    await t.http().get(`/orders/${order.id}/assignments`).set(droppedConfirmed.session.auth).expect(403);
   });
 
   it('after completion: a rating reminder in 3 days, closing in 7 unless rated; closing only when due', async () => {
