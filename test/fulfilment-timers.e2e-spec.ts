@@ -86,6 +86,55 @@ describe('fulfilment timers: event reminders, rating reminder, closing unrated o
     expect(body).toContain('09:00–11:00');
   });
 
+  it('a reschedule that drops volunteers tells each of them once (assignment.cancelled), not the kept ones; their reminders stop', async () => {
+    const order = await acceptedOrder(t, w, wideWindows(50));
+    const kept = await createVolunteerWithLogin(t, { organizationId: w.organizations.haidian });
+    const droppedConfirmed = await createVolunteerWithLogin(t, { organizationId: w.organizations.haidian });
+    const droppedInvited = await createVolunteerWithLogin(t, { organizationId: w.organizations.haidian });
+    const venueId = await createVenue(t);
+    await t
+      .http()
+      .post(`/orders/${order.id}/schedule`)
+      .set(w.orgHaidian.auth)
+      .send({ start: at(50, 9), end: at(50, 11), venueId, volunteerIds: [kept.id, droppedConfirmed.id, droppedInvited.id] })
+      .expect(200);
+    await confirmedVolunteer(order.id, kept);
+    await confirmedVolunteer(order.id, droppedConfirmed);
+    const moved = at(51, 14);
+    const rescheduled = await t.http().post(`/orders/${order.id}/reschedule`).set(w.orgHaidian.auth).send({ start: moved, end: at(51, 16), venueId, volunteerIds: [kept.id] }).expect(200);
+    expect(rescheduled.body.status).toBe('scheduled');
+    // A second reschedule with the same list removes nobody and tells nobody again.
+    await t.http().post(`/orders/${order.id}/reschedule`).set(w.orgHaidian.auth).send({ start: moved, end: at(51, 17), venueId, volunteerIds: [kept.id] }).expect(200);
+    // The reminder of the new time, due now: only the kept volunteer (and the requester) hear it.
+    await timers.onReminderDue(order.id, '2h', new Date(moved).toISOString());
+    await drain(t.db, queues);
+
+    const typesOf = async (v: VolunteerWithLogin) =>
+      ((await t.http().get('/me/notifications').set(v.session.auth).expect(200)).body as { items: { type: string; orderId: string; body: string }[] }).items.filter(
+        (n) => n.orderId === order.id,
+      );
+    for (const dropped of [droppedConfirmed, droppedInvited]) {
+      const notices = await typesOf(dropped);
+      expect(notices.filter((n) => n.type === 'assignment.cancelled')).toHaveLength(1);
+      expect(notices.find((n) => n.type === 'assignment.cancelled')?.body).toContain('09:00–11:00');
+      expect(notices.map((n) => n.type)).not.toContain('event.reminder');
+    }
+    const keptTypes = (await typesOf(kept)).map((n) => n.type);
+    expect(keptTypes).not.toContain('assignment.cancelled');
+    expect(keptTypes).toContain('event.reminder');
+    expect(await count(t.db, 'outbox', `order_id = $1 AND type = 'assignment.cancelled'`, [order.id])).toBe(1);
+    const { rows: statuses } = await t.db.query<{ volunteer_id: string; status: string }>(`SELECT volunteer_id, status FROM assignments WHERE order_id = $1`, [order.id]);
+    expect(Object.fromEntries(statuses.map((r) => [r.volunteer_id, r.status]))).toEqual({
+      [kept.id]: 'confirmed',
+      [droppedConfirmed.id]: 'cancelled',
+      [droppedInvited.id]: 'cancelled',
+    });
+    // The team as GET /orders/:id/assignments shows it: the kept volunteer still sees it, the removed no longer do.
+    const team = (await t.http().get(`/orders/${order.id}/assignments`).set(kept.session.auth).expect(200)).body as { volunteerId: string; status: string }[];
+    expect(team.find((a) => a.volunteerId === droppedConfirmed.id)?.status).toBe('cancelled');
+    await t.http().get(`/orders/${order.id}/assignments`).set(droppedConfirmed.session.auth).expect(403);
+  });
+
   it('after completion: a rating reminder in 3 days, closing in 7 unless rated; closing only when due', async () => {
     const order = await completedOrder();
     await drain(t.db, queues);

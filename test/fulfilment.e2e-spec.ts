@@ -113,6 +113,43 @@ describe('fulfilment: schedule → check-in/out → complete → rate', () => {
     expect(events.map((e) => e.type).slice(-4)).toEqual(['order.scheduled', 'order.started', 'order.completed', 'order.rated']);
   });
 
+  it('GET /orders/:id/assignments: the team with attendance, for those who run or oversee the event and its volunteers', async () => {
+    const { order, end, a, b, c } = await scheduledOrder();
+    const list = (who: { auth: { Authorization: string } }, status: number) => t.http().get(`/orders/${order.id}/assignments`).set(who.auth).expect(status);
+    await t.http().post(`/orders/${order.id}/check-in`).set(a.session.auth).send({}).expect(200);
+    type Row = { volunteerId: string; displayName: string; status: string; checkInAt: string | null; checkOutAt: string | null; hours: number | null; isNoShow: boolean };
+    const during = (await list(w.orgHaidian, 200)).body as Row[];
+    expect(during.map((r) => r.volunteerId).sort()).toEqual([a.id, b.id, c.id].sort());
+    expect(during.find((r) => r.volunteerId === a.id)).toMatchObject({ displayName: a.name, status: 'confirmed', checkOutAt: null, hours: null, isNoShow: false });
+    expect(during.find((r) => r.volunteerId === a.id)?.checkInAt).not.toBeNull();
+    expect(during.find((r) => r.volunteerId === b.id)).toMatchObject({ checkInAt: null, hours: null, isNoShow: false });
+
+    await t.http().post(`/orders/${order.id}/complete`).set(w.orgHaidian.auth).send({ attendance: 20, summary: '完成' }).expect(200);
+    const after = (await list(w.coordHaidian, 200)).body as Row[];
+    expect(after).toHaveLength(3);
+    expect(after.find((r) => r.volunteerId === a.id)).toMatchObject({ checkOutAt: end.toISOString(), hours: 1, isNoShow: false });
+    expect(after.find((r) => r.volunteerId === c.id)).toMatchObject({ checkInAt: null, hours: 0, isNoShow: true });
+
+    // Those who run or oversee the event, and its volunteers.
+    for (const who of [w.orgHaidian, w.deptHaidian, w.staffA1, w.coordHaidian, w.admin, b.session]) expect((await list(who, 200)).body).toHaveLength(3);
+    // Outside the order's scope: another organisation, district, community, or a volunteer not on it.
+    const stranger = await createVolunteerWithLogin(t, { organizationId: w.organizations.haidian });
+    for (const who of [w.orgChaoyang, w.orgHaidian2, w.coordChaoyang, w.staffB1, w.deptChaoyang, outsider.session, stranger.session]) await list(who, 404);
+    // The requester sees the order, not who served it.
+    expect((await list(w.residentA1, 403)).body.code).toBe('FORBIDDEN');
+    await t.http().get('/orders/00000000-0000-4000-8000-000000000000/assignments').set(w.admin.auth).expect(404);
+
+    // Described in the OpenAPI document with its answer's fields.
+    const doc = (await t.http().get('/docs-json').expect(200)).body as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+      components: { schemas: Record<string, { properties: Record<string, unknown> }> };
+    };
+    expect(Object.keys(doc.paths['/orders/{id}/assignments']?.get?.responses ?? {})).toEqual(expect.arrayContaining(['200', '404', '403']));
+    expect(Object.keys(doc.components.schemas.OrderAssignmentView?.properties ?? {})).toEqual(
+      expect.arrayContaining(['volunteerId', 'displayName', 'status', 'checkInAt', 'checkOutAt', 'hours', 'isNoShow']),
+    );
+  });
+
   it('a good rating tells nobody; community staff may rate; others may not', async () => {
     const { order, a } = await scheduledOrder();
     await t.http().post(`/orders/${order.id}/check-in`).set(a.session.auth).send({}).expect(200);

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import {
   ineligibility,
   isAvailable,
+  localSlot,
   rankVenues,
   rankVolunteers,
   scoreVenue,
@@ -70,6 +71,19 @@ describe('volunteer hard filters', () => {
     expect(ineligibility({ ...base, hasOverlappingAssignment: true }, slot)).toEqual(['busy']);
     expect(ineligibility({ ...base, bookedHoursThatWeek: 7 }, slot)).toEqual(['over_weekly_cap']);
     expect(ineligibility({ ...base, bookedHoursThatWeek: 6 }, slot)).toEqual([]);
+  });
+
+  it('the slot\'s local time, worked out once, decides availability as working it out per volunteer does', () => {
+    expect(localSlot(slot.start, slot.end)).toEqual({ weekday: 7, startMinutes: 540, endMinutes: 660, isOneDay: true });
+    expect(localSlot(at('2027-03-14T23:00:00'), at('2027-03-15T01:00:00'))).toMatchObject({ weekday: 7, endMinutes: 1500, isOneDay: false });
+    expect(localSlot(at('2027-03-14T22:00:00'), at('2027-03-15T00:00:00'))).toMatchObject({ endMinutes: 1440, isOneDay: true });
+    const instant = fc.integer({ min: Date.parse('2027-03-08T00:00:00Z'), max: Date.parse('2027-03-22T00:00:00Z') }).map((ms) => new Date(ms - (ms % 60000)));
+    fc.assert(
+      fc.property(volunteerArb, instant, fc.integer({ min: 15, max: 12 * 60 }), (v, start, minutes) => {
+        const end = new Date(start.getTime() + minutes * 60000);
+        expect(isAvailable(v, start, end, localSlot(start, end))).toBe(isAvailable(v, start, end));
+      }),
+    );
   });
 
   it('a ranked list never holds a volunteer that breaks a filter', () => {

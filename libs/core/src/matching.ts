@@ -77,21 +77,41 @@ const toMinutes = (hhmm: string): number => {
   return (h ?? 0) * 60 + (m ?? 0);
 };
 
-/** The slot lies inside one weekly window on its own day, and touches no dated exception. */
-export function isAvailable(v: Pick<VolunteerFacts, 'availability' | 'unavailable'>, start: Date, end: Date): boolean {
+/**
+ * A slot in Beijing wall time: its weekday and its start and end in minutes after
+ * midnight (the end may pass 1440 when the slot runs past midnight: no window covers it).
+ * Worked out once per slot, not once per volunteer.
+ */
+export interface LocalSlot {
+  weekday: number;
+  startMinutes: number;
+  endMinutes: number;
+  isOneDay: boolean;
+}
+
+export function localSlot(start: Date, end: Date): LocalSlot {
   const from = localParts(start);
   const to = localParts(new Date(end.getTime() - 1));
-  if (from.day !== to.day) return false;
-  const endMinutes = from.minutes + Math.round((end.getTime() - start.getTime()) / 60000);
-  const isInsideWindow = v.availability.some((w) => w.weekday === from.weekday && toMinutes(w.start) <= from.minutes && endMinutes <= toMinutes(w.end));
+  return {
+    weekday: from.weekday,
+    startMinutes: from.minutes,
+    endMinutes: from.minutes + Math.round((end.getTime() - start.getTime()) / 60000),
+    isOneDay: from.day === to.day,
+  };
+}
+
+/** The slot lies inside one weekly window on its own day, and touches no dated exception. */
+export function isAvailable(v: Pick<VolunteerFacts, 'availability' | 'unavailable'>, start: Date, end: Date, local: LocalSlot = localSlot(start, end)): boolean {
+  if (!local.isOneDay) return false;
+  const isInsideWindow = v.availability.some((w) => w.weekday === local.weekday && toMinutes(w.start) <= local.startMinutes && local.endMinutes <= toMinutes(w.end));
   return isInsideWindow && !v.unavailable.some((u) => windowsOverlap(u, { start, end }));
 }
 
-export function ineligibility(v: VolunteerFacts, slot: SlotFacts): IneligibleReason[] {
+export function ineligibility(v: VolunteerFacts, slot: SlotFacts, local: LocalSlot = localSlot(slot.start, slot.end)): IneligibleReason[] {
   const reasons: IneligibleReason[] = [];
   if (!v.isActive) reasons.push('inactive');
   if (!v.skills.some((s) => s.topic === slot.topic)) reasons.push('not_skilled');
-  if (!isAvailable(v, slot.start, slot.end)) reasons.push('unavailable');
+  if (!isAvailable(v, slot.start, slot.end, local)) reasons.push('unavailable');
   if (v.hasOverlappingAssignment) reasons.push('busy');
   const slotHours = (slot.end.getTime() - slot.start.getTime()) / HOUR_MS;
   if (v.bookedHoursThatWeek + slotHours > v.maxHoursPerWeek) reasons.push('over_weekly_cap');
@@ -126,8 +146,9 @@ export function scoreVolunteer(v: VolunteerFacts, slot: SlotFacts): { score: num
 
 /** Eligible volunteers, best first (ties broken by id so the order is stable). */
 export function rankVolunteers(volunteers: readonly VolunteerFacts[], slot: SlotFacts): Scored<VolunteerFacts>[] {
+  const local = localSlot(slot.start, slot.end);
   return volunteers
-    .filter((v) => ineligibility(v, slot).length === 0)
+    .filter((v) => ineligibility(v, slot, local).length === 0)
     .map((v) => ({ item: v, ...scoreVolunteer(v, slot) }))
     .sort((a, b) => b.score - a.score || a.item.id.localeCompare(b.item.id));
 }

@@ -12,7 +12,7 @@ export type RecipientKind =
   | 'accepting_org_admins' // admins of the organisation named by the event, else the order's
   | 'involved_org_admins' // admins of the accepting and the offered organisation
   | 'district_coordinators'
-  | 'listed_volunteers' // the volunteers the event lists in payload.volunteerIds (invited, eligible for open slots, cancelled)
+  | 'listed_volunteers' // the volunteers the event lists in payload.volunteerIds (invited, eligible for open slots, cancelled, removed by a reschedule)
   | 'confirmed_volunteers'; // volunteers with a confirmed assignment on the order now
 
 export interface NotificationFacts {
@@ -129,6 +129,12 @@ export const NOTIFICATION_RULES: Readonly<Record<string, NotificationRule>> = {
     isUrgent: false,
     title: '志愿者退出了活动',
     body: (f) => `一名志愿者退出了「${f.orderTitle}」（${f.orderCode}），空出的名额已重新开放。`,
+  },
+  'assignment.cancelled': {
+    recipients: ['listed_volunteers'],
+    isUrgent: true,
+    title: '志愿服务安排已取消',
+    body: (f) => withReason(`您在「${f.orderTitle}」（${f.orderCode}）${f.when ? `（${f.when}）` : ''}的志愿服务安排已取消，无需到场。`, f.reason),
   },
   'task.open': {
     recipients: ['listed_volunteers'],

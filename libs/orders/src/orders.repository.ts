@@ -183,18 +183,28 @@ const PATCH_COLUMNS: Record<keyof OrderPatch, string> = {
   rating: 'rating',
 };
 
-/**
- * Writes another library makes in the transition's own transaction, after the
- * conditional update won (bookings, assignments, service records): a repository
- * method of that library, handed the transaction's manager.
- */
-export type TransitionEffects = (manager: EntityManager, order: OrderRecord) => Promise<Record<string, unknown> | void>;
-
 /** Further outbox messages the transition causes (e.g. assignment.invited), committed with it. */
 export interface ExtraMessage {
   type: string;
   payload: Record<string, unknown>;
 }
+
+/**
+ * What effects learned inside the transaction: `payload` joins the event's payload
+ * (e.g. the volunteers whose assignments ended); `messages` are outbox messages only
+ * the transaction can know (e.g. assignment.cancelled to the volunteers a reschedule removed).
+ */
+export interface EffectsOutcome {
+  payload?: Record<string, unknown>;
+  messages?: ExtraMessage[];
+}
+
+/**
+ * Writes another library makes in the transition's own transaction, after the
+ * conditional update won (bookings, assignments, service records): a repository
+ * method of that library, handed the transaction's manager.
+ */
+export type TransitionEffects = (manager: EntityManager, order: OrderRecord) => Promise<EffectsOutcome | void>;
 
 export interface TransitionWrite {
   orderId: string;
@@ -429,11 +439,11 @@ export class OrdersRepository {
       if (updated.length === 0) return null;
       const record = toRecord(updated[0] as OrderRow);
       // Effects run while the order row is locked by the update, so what they read is stable;
-      // what they report joins the event's payload (e.g. the volunteers whose assignments ended).
-      const reported = write.effects ? await write.effects(manager, record) : undefined;
-      const payload = { orderId: record.id, fromStatus: write.fromStatus, toStatus: write.toStatus, ...write.payload, ...(reported ?? {}) };
+      // what they report joins the event's payload, and their messages the outbox, in this transaction.
+      const outcome = write.effects ? await write.effects(manager, record) : undefined;
+      const payload = { orderId: record.id, fromStatus: write.fromStatus, toStatus: write.toStatus, ...write.payload, ...(outcome?.payload ?? {}) };
       await this.appendEventAndOutbox(manager, record, write.eventType, write.fromStatus, write.actorId, write.actorRole, payload);
-      for (const message of write.messages ?? [])
+      for (const message of [...(write.messages ?? []), ...(outcome?.messages ?? [])])
         await manager.query(`INSERT INTO outbox (type, order_id, payload, created_at) VALUES ($1, $2, $3, $4)`, [
           message.type,
           record.id,
@@ -452,7 +462,7 @@ export class OrdersRepository {
       [order.id],
     );
     const rows = Array.isArray(ended[0]) ? ended[0] : (ended as unknown as { volunteer_id: string }[]);
-    return { volunteerIds: rows.map((r) => r.volunteer_id) };
+    return { payload: { volunteerIds: rows.map((r) => r.volunteer_id) } };
   };
 
   private transactionReader(manager: EntityManager): OrdersTransaction {

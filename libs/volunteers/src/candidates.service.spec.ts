@@ -107,7 +107,7 @@ describe('CandidatesService', () => {
       end: new Date('2027-03-14T03:00:00.000Z'),
       weekStart: new Date('2027-03-07T16:00:00.000Z'),
       weekEnd: new Date('2027-03-14T16:00:00.000Z'),
-      weekday: 7,
+      local: { weekday: 7, startMinutes: 570, endMinutes: 660, isOneDay: true },
     });
     expect(candidates.venueFacts).toHaveBeenCalledWith(
       expect.objectContaining({ districtCode: '110108', orderId: 'o', expectedAttendance: 60, accessibilityNeeds: ['wheelchair'], place }),

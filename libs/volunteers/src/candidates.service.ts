@@ -3,6 +3,7 @@ import {
   BusinessRuleError,
   type FieldError,
   ForbiddenError,
+  localSlot,
   NotFoundError,
   OrderStateConflictError,
   type OrderStatus,
@@ -73,7 +74,7 @@ export class CandidatesService {
         end,
         weekStart: monday,
         weekEnd: new Date(monday.getTime() + 7 * DAY_MS),
-        weekday: Math.floor((start.getTime() - monday.getTime()) / DAY_MS) + 1,
+        local: localSlot(start, end),
       }),
       this.candidates.venueFacts({ districtCode: order.districtCode, orderId: order.id, start, end, ...needs }),
     ]);

@@ -1,4 +1,5 @@
 import { IsOmittable } from '@kepu/http';
+import { ASSIGNMENT_STATUSES, type AssignmentStatus } from './assignments.dto';
 import { TransitionDto } from '@kepu/orders';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
@@ -59,4 +60,21 @@ export class ServiceRecordsView {
   @ApiProperty() totalHours: number;
   @ApiProperty({ description: 'Beijing star level 0–5 (100 / 300 / 600 / 1,000 / 1,500 h)' }) starLevel: number;
   @ApiProperty({ type: [ServiceRecordItemView] }) items: ServiceRecordItemView[];
+}
+
+/** GET /orders/:id/assignments: one volunteer's part in the event, with their attendance once there is one. */
+export class OrderAssignmentView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) volunteerId: string;
+  @ApiProperty() displayName: string;
+  @ApiProperty({ enum: ASSIGNMENT_STATUSES }) status: AssignmentStatus;
+  @ApiProperty({ description: 'Claimed from an open slot rather than invited by name' }) isSlotClaim: boolean;
+  @ApiProperty() start: string;
+  @ApiProperty() end: string;
+  @ApiProperty({ type: String, nullable: true, description: 'Why it was declined or ended' }) reason: string | null;
+  @ApiProperty({ type: String, nullable: true }) checkInAt: string | null;
+  @ApiProperty({ type: String, nullable: true }) checkOutAt: string | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'Hours served (overlap with the event, rounded down to the quarter hour) once checked out, 0 for a no-show; null before' })
+  hours: number | null;
+  @ApiProperty({ description: 'Confirmed but never came (recorded at completion)' }) isNoShow: boolean;
 }

@@ -2,6 +2,7 @@ import { serviceHours } from '@kepu/core';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { AssignmentStatus } from './assignments.dto';
 
 export interface ServiceRecordRow {
   order_id: string;
@@ -20,6 +21,21 @@ export interface VolunteerScopeFacts {
   userId: string | null;
   homeDistrictCode: string;
   servedDistricts: string[];
+}
+
+export interface OrderAssignmentRow {
+  id: string;
+  volunteer_id: string;
+  display_name: string;
+  status: AssignmentStatus;
+  is_slot_claim: boolean;
+  start: Date;
+  end: Date;
+  reason: string | null;
+  check_in_at: Date | null;
+  check_out_at: Date | null;
+  hours: string | null;
+  is_no_show: boolean | null;
 }
 
 const rowsOf = <T>(result: unknown): T[] => (Array.isArray((result as unknown[])[0]) ? ((result as unknown[])[0] as T[]) : (result as T[]));
@@ -90,6 +106,20 @@ export class FulfilmentRepository {
        WHERE a.order_id = $1 AND a.status = 'confirmed'
        ON CONFLICT ON CONSTRAINT service_records_once DO NOTHING`,
       [orderId, eventStart, eventEnd],
+    );
+  }
+
+  /** Every assignment of the order (bounded: 20 named and 50 slots per schedule), with its service record if any, in the order they were made. */
+  async assignmentsOfOrder(orderId: string): Promise<OrderAssignmentRow[]> {
+    return this.dataSource.query<OrderAssignmentRow[]>(
+      `SELECT a.id, a.volunteer_id, v.display_name, a.status, a.is_slot_claim, lower(a.during) AS start, upper(a.during) AS "end", a.reason,
+              sr.check_in_at, sr.check_out_at, sr.hours, sr.is_no_show
+       FROM assignments a
+       JOIN volunteers v ON v.id = a.volunteer_id
+       LEFT JOIN service_records sr ON sr.order_id = a.order_id AND sr.volunteer_id = a.volunteer_id
+       WHERE a.order_id = $1
+       ORDER BY a.created_at, a.id`,
+      [orderId],
     );
   }
 

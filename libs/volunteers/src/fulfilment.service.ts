@@ -11,7 +11,7 @@ import {
 } from '@kepu/core';
 import { type OrderRecord, OrdersRepository, OrdersService, type OrderView } from '@kepu/orders';
 import { Injectable } from '@nestjs/common';
-import type { CheckInDto, CompleteOrderDto, RateOrderDto, ServiceRecordsView, ServiceRecordView } from './fulfilment.dto';
+import type { CheckInDto, CompleteOrderDto, OrderAssignmentView, RateOrderDto, ServiceRecordsView, ServiceRecordView } from './fulfilment.dto';
 import { FulfilmentRepository } from './fulfilment.repository';
 
 /** A rating this low (any of the three scores) is brought to the district coordinators. */
@@ -80,6 +80,43 @@ export class FulfilmentService {
       messages: isLow
         ? [{ type: 'rating.low', payload: { ...scores, reason: `内容 ${dto.content} 分、志愿者 ${dto.volunteers} 分、守时 ${dto.punctuality} 分` } }]
         : [],
+    }));
+  }
+
+  /**
+   * GET /orders/:id/assignments: 404 unless the order is visible to the caller (as GET /orders/:id).
+   * Of those who see it, the people who run or oversee the event see its team: the accepting
+   * organisation's admins, the department, the community's staff, the district's coordinators and
+   * the city; a volunteer while they are on the team (invited or confirmed). Everyone else who sees
+   * the order (the requester, another organisation that was offered it, a volunteer who only sees
+   * its open slots or left the team) is 403: names and attendance are not theirs to see.
+   */
+  async assignmentsOf(actor: Actor, orderId: string): Promise<OrderAssignmentView[]> {
+    const order = await this.orderRecords.findVisible(actor, orderId);
+    if (!order) throw new NotFoundError(`No order ${orderId} is visible to you.`);
+    const rows = await this.repository.assignmentsOfOrder(order.id);
+    const isOnTeam = actor.role === 'volunteer' && rows.some((r) => r.volunteer_id === actor.volunteerId && (r.status === 'invited' || r.status === 'confirmed'));
+    const mayList =
+      isOnTeam ||
+      actor.role === 'city_admin' ||
+      actor.role === 'district_coordinator' ||
+      actor.role === 'community_staff' ||
+      actor.role === 'department_staff' ||
+      (actor.role === 'org_admin' && order.organizationId !== null && actor.organizationId === order.organizationId);
+    if (!mayList) throw new ForbiddenError('Only those who run or oversee the event, and its volunteers, see its assignments.');
+    return rows.map((r) => ({
+      id: r.id,
+      volunteerId: r.volunteer_id,
+      displayName: r.display_name,
+      status: r.status,
+      isSlotClaim: r.is_slot_claim,
+      start: r.start.toISOString(),
+      end: r.end.toISOString(),
+      reason: r.reason,
+      checkInAt: r.check_in_at?.toISOString() ?? null,
+      checkOutAt: r.check_out_at?.toISOString() ?? null,
+      hours: r.check_out_at !== null || r.is_no_show === true ? Number(r.hours) : null,
+      isNoShow: r.is_no_show ?? false,
     }));
   }
 

@@ -13,7 +13,7 @@ import {
   type VolunteerFacts,
   weekStart,
 } from '@kepu/core';
-import { type ExtraMessage, type OrderRecord, OrdersService, type OrderView, type TransitionPlan } from '@kepu/orders';
+import { type EffectsOutcome, type ExtraMessage, type OrderRecord, OrdersService, type OrderView, type TransitionPlan } from '@kepu/orders';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
@@ -21,6 +21,8 @@ import { MAX_EVENT_HOURS, type ScheduleOrderDto } from './scheduling.dto';
 import { type EventHold, type Holding, type Invitation, SchedulingRepository, type VolunteerProfile } from './scheduling.repository';
 
 const HOUR_MS = 3600 * 1000;
+/** Why a volunteer left off a reschedule's list hears that their assignment ended (assignment.cancelled). */
+const REMOVED_REASON = '活动改期后的名单不再包括您';
 const WEEK_MS = 7 * 24 * HOUR_MS;
 /** task.open tells at most this many eligible volunteers, best ranked first. */
 export const MAX_TASK_OPEN_RECIPIENTS = 200;
@@ -152,10 +154,12 @@ export class SchedulingService {
 
     const hold: EventHold = { orderId: order.id, organizationId, venueId, start, end };
     const previous = action === 'reschedule' ? { previousStart: order.scheduledStart?.toISOString() ?? null, previousEnd: order.scheduledEnd?.toISOString() ?? null, previousVenueId: order.venueId } : {};
+    // Those a reschedule removes are told of the time they had been given.
+    const previousWhen = order.scheduledStart && order.scheduledEnd ? formatEventTime(order.scheduledStart, order.scheduledEnd) : when;
     return {
       patch: { scheduledStart: start, scheduledEnd: end, venueId, openSlots },
       payload: { start: start.toISOString(), end: end.toISOString(), venueId, volunteerIds, openSlots, when, ...previous },
-      effects: (manager) => this.holdEvent(manager, action, hold, volunteerIds, invitations, [...holding, ...volunteerIds]),
+      effects: (manager) => this.holdEvent(manager, action, hold, volunteerIds, invitations, [...holding, ...volunteerIds], previousWhen),
       messages,
     };
   }
@@ -200,7 +204,8 @@ export class SchedulingService {
     volunteerIds: readonly string[],
     invitations: readonly Invitation[],
     writers: readonly string[],
-  ): Promise<Record<string, unknown> | void> {
+    previousWhen: string,
+  ): Promise<EffectsOutcome | void> {
     await this.repository.book(manager, hold);
     await this.repository.lockVolunteers(manager, writers);
     if (action === 'schedule') {
@@ -215,7 +220,12 @@ export class SchedulingService {
     if (due.length !== invitations.length || due.some((id) => !invitations.some((i) => i.volunteerId === id)))
       throw new OrderStateConflictError('The event\'s assignments changed while rescheduling; reload and try again.');
     await this.repository.invite(manager, hold, invitations);
-    return { removedVolunteerIds };
+    // Who was removed is known only here, inside the transaction: their message commits with it.
+    const messages: ExtraMessage[] =
+      removedVolunteerIds.length > 0
+        ? [{ type: 'assignment.cancelled', payload: { volunteerIds: removedVolunteerIds, reason: REMOVED_REASON, when: previousWhen } }]
+        : [];
+    return { payload: { removedVolunteerIds }, messages };
   }
 
   /** Eligible volunteers of the organisation for the slot (skilled, free, available, under the cap), best first. */

@@ -2,7 +2,7 @@ import { CurrentActor } from '@kepu/auth';
 import type { Actor } from '@kepu/core';
 import { toCsv, UuidParamPipe, wantsCsv } from '@kepu/http';
 import { OrderView } from '@kepu/orders';
-import { CheckInDto, CompleteOrderDto, FulfilmentService, RateOrderDto, ServiceRecordsView, ServiceRecordView } from '@kepu/volunteers';
+import { CheckInDto, CompleteOrderDto, FulfilmentService, OrderAssignmentView, RateOrderDto, ServiceRecordsView, ServiceRecordView } from '@kepu/volunteers';
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -51,6 +51,17 @@ export class FulfilmentController {
   @ApiTransitionErrors('none')
   rate(@CurrentActor() actor: Actor, @Param('id', UuidParamPipe) id: string, @Body() dto: RateOrderDto): Promise<OrderView> {
     return this.fulfilment.rate(actor, id, dto);
+  }
+
+  @Get('orders/:id/assignments')
+  @ApiOperation({
+    summary:
+      'The event\'s team (API extension): every assignment with the volunteer\'s name, status, check-in/out and hours, in the order they were made. For the accepting organisation\'s admins, the department, community staff, the district\'s coordinators, city_admin, and the volunteers on the team',
+  })
+  @ApiOkResponse({ type: [OrderAssignmentView] })
+  @ApiScopedObject()
+  assignments(@CurrentActor() actor: Actor, @Param('id', UuidParamPipe) id: string): Promise<OrderAssignmentView[]> {
+    return this.fulfilment.assignmentsOf(actor, id);
   }
 
   @Get('volunteers/:id/service-records')
