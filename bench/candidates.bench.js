@@ -43,7 +43,7 @@ const CONFIG = {
   logDir: path.join(ROOT, 'test-output', 'bench'),
 };
 const DATABASE_URL = `postgres://postgres@127.0.0.1:5432/${CONFIG.database}`;
-const ADMIN = { username: 'admin', password: 'bench-admin-pass' };
+const ADMIN = { username: 'admin', password: 'bench-admin-pass-1' };
 const PASSWORD = 'bench-user-pass-1';
 // 海淀区: 学院路街道's first community orders; the organisation serves the district.
 const DISTRICT = '110108';

@@ -9,6 +9,7 @@ import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import { AccountsController } from './accounts/accounts.controller';
+import { AuditLogController } from './admin/audit-log.controller';
 import { AuthController } from './auth/auth.controller';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -23,6 +24,22 @@ import { SchedulingController } from './volunteers/scheduling.controller';
 import { VenuesController } from './volunteers/venues.controller';
 import { VolunteersController } from './volunteers/volunteers.controller';
 
+/**
+ * Never in a log line: credentials, tokens, phone numbers and contact
+ * addresses, wherever a logged object carries them (a request, an error's SQL
+ * parameters, a payload one level down).
+ */
+const LOG_REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.body',
+  'res.headers["set-cookie"]',
+  'err.parameters',
+  'err.driverError',
+  'err.query',
+  ...['password', 'passwordHash', 'accessToken', 'refreshToken', 'token', 'phone', 'contactPhone', 'to', 'address'].flatMap((key) => [key, `*.${key}`]),
+];
+
 @Module({
   imports: [
     ConfigModule,
@@ -34,7 +51,7 @@ import { VolunteersController } from './volunteers/volunteers.controller';
           // the Fastify adapter assigned the id (app.factory.ts); reuse it
           genReqId: (req) => (req as { id?: string }).id ?? randomUUID(),
           // Tokens, passwords and phone numbers never reach the logs.
-          redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.body', 'res.headers["set-cookie"]'], remove: true },
+          redact: { paths: LOG_REDACT_PATHS, remove: true },
           // The queue board's sign-in link carries an access token in ?token=: never log it.
           serializers: {
             req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.replace(/([?&]token=)[^&]*/gi, '$1[redacted]') }),
@@ -54,6 +71,6 @@ import { VolunteersController } from './volunteers/volunteers.controller';
     QueueBoardModule,
     RegionsApiModule,
   ],
-  controllers: [AuthController, AccountsController, OrdersController, NotificationsController, VolunteersController, VenuesController, CandidatesController, SchedulingController, AssignmentsController, FulfilmentController],
+  controllers: [AuthController, AccountsController, OrdersController, NotificationsController, VolunteersController, VenuesController, CandidatesController, SchedulingController, AssignmentsController, FulfilmentController, AuditLogController],
 })
 export class AppModule {}

@@ -174,7 +174,7 @@ async function bootstrapAdmin(dataSource: DataSource, config: SetupConfig, log: 
     log.warn(
       `No city_admin account exists and ${missing} ${missing.includes(' and ') ? 'are' : 'is'} not set. ` +
         `Create the first administrator by running again with both set, e.g. ` +
-        `BOOTSTRAP_ADMIN_USERNAME=admin BOOTSTRAP_ADMIN_PASSWORD='<at least 8 characters>' npm run db:setup`,
+        `BOOTSTRAP_ADMIN_USERNAME=admin BOOTSTRAP_ADMIN_PASSWORD='<10+ characters with a letter and a digit>' npm run db:setup`,
     );
     return { status: 'missing' };
   }
