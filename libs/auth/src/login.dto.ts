@@ -20,7 +20,7 @@ export class RefreshTokenDto {
   @ApiProperty({ description: 'The refreshToken of the last login or refresh' })
   @IsString()
   @MinLength(1)
-  @MaxLength(200)
+  @MaxLength(2000)
   refreshToken: string;
 }
 

@@ -27,11 +27,15 @@ export class RefreshTokensRepository {
   async rotate(token: string, ttlSeconds: number): Promise<RotateOutcome> {
     const hash = hashOf(token);
     return this.dataSource.transaction(async (manager) => {
-      // Conditional: of two refreshes with one token, exactly one matches.
+      // Conditional: of two refreshes with one token, exactly one matches. (Wrapped in
+      // a CTE because TypeORM answers a bare UPDATE with [rows, count].)
       const [used] = await manager.query<{ user_id: string; family_id: string }[]>(
-        `UPDATE refresh_tokens SET used_at = now()
-         WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
-         RETURNING user_id, family_id`,
+        `WITH used AS (
+           UPDATE refresh_tokens SET used_at = now()
+           WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+           RETURNING user_id, family_id
+         )
+         SELECT user_id, family_id FROM used`,
         [hash],
       );
       if (used) return { status: 'rotated', userId: used.user_id, refreshToken: await this.insert(manager, used.user_id, used.family_id, ttlSeconds) };
