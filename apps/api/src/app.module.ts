@@ -5,7 +5,7 @@ import { DbModule } from '@kepu/db';
 import { NotificationsModule } from '@kepu/notifications';
 import { OrdersModule } from '@kepu/orders';
 import { VolunteersModule } from '@kepu/volunteers';
-import { Module } from '@nestjs/common';
+import { Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import { AccountsController } from './accounts/accounts.controller';
@@ -46,6 +46,8 @@ const LOG_REDACT_PATHS = [
     LoggerModule.forRootAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
+        // nestjs-pino's default route ('{/*splat}') matches nothing under NestJS 12 on Fastify: no request was logged.
+        forRoutes: [{ path: '*path', method: RequestMethod.ALL }],
         pinoHttp: {
           level: config.logLevel,
           // the Fastify adapter assigned the id (app.factory.ts); reuse it
@@ -55,6 +57,8 @@ const LOG_REDACT_PATHS = [
           // The queue board's sign-in link carries an access token in ?token=: never log it.
           serializers: {
             req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.replace(/([?&]token=)[^&]*/gi, '$1[redacted]') }),
+            // the status only: response headers carry Set-Cookie (the queue board's token) and nothing a reader needs
+            res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
           },
           customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
         },
