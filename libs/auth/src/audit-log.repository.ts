@@ -2,11 +2,16 @@ import { type KeysetPosition } from '@kepu/http';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { AuditLogRow } from './audit-log';
+import { type AuditContext, type AuditEntry, type AuditLogRow, recordAudit } from './audit-log';
 
 @Injectable()
 export class AuditLogRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** An entry on its own, for actions that write nothing else (a lockout). */
+  record(context: AuditContext, entry: AuditEntry): Promise<void> {
+    return recordAudit(this.dataSource.manager, context, entry);
+  }
 
   /** Newest first, keyset (at, id), limit + 1 rows. */
   list(action: string | undefined, limit: number, after?: KeysetPosition): Promise<AuditLogRow[]> {

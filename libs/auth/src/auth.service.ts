@@ -2,9 +2,7 @@ import { AppConfig } from '@kepu/config';
 import { AccountLockedError, type Actor, NotFoundError, UnauthenticatedError } from '@kepu/core';
 import type { UserEntity } from '@kepu/db';
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { recordAudit } from './audit-log';
+import { AuditLogRepository } from './audit-log.repository';
 import type { LoginDto, LoginResultView } from './login.dto';
 import { LoginLockoutRepository } from './login-lockout.repository';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from './password';
@@ -20,8 +18,8 @@ export class AuthService {
     private readonly tokens: TokenService,
     private readonly refreshTokens: RefreshTokensRepository,
     private readonly lockout: LoginLockoutRepository,
+    private readonly auditLog: AuditLogRepository,
     private readonly config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
   async login(dto: LoginDto, ip: string | null): Promise<LoginResultView> {
@@ -35,7 +33,7 @@ export class AuthService {
     const isValid = await verifyPassword(dto.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
     if (!user || !isValid || !user.isActive) {
       if (attempt.failures === threshold)
-        await recordAudit(this.dataSource.manager, { actor: null, ip }, {
+        await this.auditLog.record({ actor: null, ip }, {
           action: 'account.locked',
           targetType: 'user',
           targetId: user?.id ?? null,
