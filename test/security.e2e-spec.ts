@@ -342,6 +342,12 @@ describe('security with the default configuration', () => {
       expectProblem(await t.http().get('/admin/audit-log'), 401, 'UNAUTHENTICATED');
     });
 
+    it('keeps the peer address, not a client\'s X-Forwarded-For (TRUST_PROXY is off by default)', async () => {
+      const department = (await t.http().post('/departments').set(w.admin.auth).set('X-Forwarded-For', '203.0.113.9').send({ name: '伪造来源', districtCode: null }).expect(201)).body as { id: string };
+      const { rows } = await t.db.query<{ ip: string }>(`SELECT ip FROM audit_log WHERE target_id = $1`, [department.id]);
+      expect(rows).toEqual([{ ip: expect.stringMatching(/127\.0\.0\.1/) }]);
+    });
+
     it('a refused action leaves no entry: the entry commits with the action', async () => {
       const before = await count(t.db, 'audit_log');
       const taken = await t.http()
@@ -370,6 +376,7 @@ describe('security with CORS_ORIGINS, HSTS, a small body limit and short-lived t
       ACCESS_TOKEN_TTL_SECONDS: '1',
       LOGIN_LOCKOUT_THRESHOLD: '3',
       LOGIN_LOCKOUT_MINUTES: '0.02',
+      TRUST_PROXY: '127.0.0.1, ::1',
     });
   });
   afterAll(() => t.close());
@@ -394,6 +401,13 @@ describe('security with CORS_ORIGINS, HSTS, a small body limit and short-lived t
     expect(get.headers['access-control-allow-origin']).toBe('http://localhost:5173');
     expect(String(get.headers['access-control-expose-headers'])).toContain('x-next-cursor');
     expect((await t.http().get('/health').set('Origin', OTHER_ORIGIN)).headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('believes X-Forwarded-For from a TRUST_PROXY address: the audit log keeps the client behind the proxy', async () => {
+    const admin = await login(t, ADMIN.username, ADMIN.password);
+    const department = (await t.http().post('/departments').set(admin.auth).set('X-Forwarded-For', '203.0.113.9').send({ name: '代理之后', districtCode: null }).expect(201)).body as { id: string };
+    const { rows } = await t.db.query<{ ip: string }>(`SELECT ip FROM audit_log WHERE target_id = $1`, [department.id]);
+    expect(rows).toEqual([{ ip: '203.0.113.9' }]);
   });
 
   it('sends Strict-Transport-Security when HSTS_MAX_AGE_SECONDS is set', async () => {

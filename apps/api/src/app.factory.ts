@@ -19,7 +19,7 @@ export async function createApiApp(options: { logger?: boolean } = {}): Promise<
   const adapter = new FastifyAdapter({
     // Larger bodies are refused before they are read: 413 PAYLOAD_TOO_LARGE.
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: true,
+    trustProxy: trustProxyOf(config.trustProxy),
     // A caller's X-Request-Id is kept so one id follows a request across services.
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
@@ -45,6 +45,12 @@ export async function createApiApp(options: { logger?: boolean } = {}): Promise<
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;
+}
+
+/** TRUST_PROXY as Fastify takes it. */
+export function trustProxyOf(value: string): boolean | string[] {
+  if (value === 'true' || value === 'false') return value === 'true';
+  return value.split(',').map((address) => address.trim());
 }
 
 /**

@@ -27,7 +27,7 @@ import { VolunteersController } from './volunteers/volunteers.controller';
 /**
  * Never in a log line: credentials, tokens, phone numbers and contact
  * addresses, wherever a logged object carries them (a request, an error's SQL
- * parameters, a payload one level down).
+ * parameters and PostgreSQL's detail, which quotes key values; a payload one level down).
  */
 const LOG_REDACT_PATHS = [
   'req.headers.authorization',
@@ -36,7 +36,7 @@ const LOG_REDACT_PATHS = [
   'res.headers["set-cookie"]',
   'err.parameters',
   'err.driverError',
-  'err.query',
+  'err.detail',
   ...['password', 'passwordHash', 'accessToken', 'refreshToken', 'token', 'phone', 'contactPhone', 'to', 'address'].flatMap((key) => [key, `*.${key}`]),
 ];
 

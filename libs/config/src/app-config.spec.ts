@@ -68,6 +68,12 @@ describe('security settings', () => {
     expect(loadConfig({ BOOTSTRAP_ADMIN_USERNAME: 'admin', BOOTSTRAP_ADMIN_PASSWORD: 'kepu-admin-dev-1' }).bootstrapAdminPassword).toBe('kepu-admin-dev-1');
   });
 
+  it('believes no proxy unless TRUST_PROXY names them', () => {
+    expect(loadConfig({}).trustProxy).toBe('false');
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toBe('10.0.0.0/8, 127.0.0.1');
+    expect(() => loadConfig({ TRUST_PROXY: 'everyone' })).toThrow(/TRUST_PROXY/);
+  });
+
   it('refuses nonsense limits', () => {
     const message = (() => {
       try {

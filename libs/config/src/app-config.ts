@@ -90,6 +90,16 @@ export class AppConfig {
   @Max(50 * 1024 * 1024)
   bodyLimitBytes = 100 * 1024;
 
+  /**
+   * Whose X-Forwarded-For / X-Forwarded-Proto to believe: \`false\` (nobody: a
+   * client could otherwise claim any address and slip past per-address limits),
+   * \`true\` (anyone), or comma-separated proxy addresses / CIDRs.
+   */
+  @Matches(/^(true|false|[\d.:a-fA-F/]+(\s*,\s*[\d.:a-fA-F/]+)*)$/, {
+    message: 'must be true, false or comma-separated addresses / CIDRs',
+  })
+  trustProxy = 'false';
+
   /** Strict-Transport-Security max-age; 0 sends none (set it when the API is served over HTTPS). */
   @Transform(toNumber)
   @IsInt()
@@ -186,6 +196,7 @@ export const ENV_VARIABLES: Record<string, keyof AppConfig> = {
   CORS_ORIGINS: 'corsOrigins',
   BODY_LIMIT_BYTES: 'bodyLimitBytes',
   HSTS_MAX_AGE_SECONDS: 'hstsMaxAgeSeconds',
+  TRUST_PROXY: 'trustProxy',
   BOOTSTRAP_ADMIN_USERNAME: 'bootstrapAdminUsername',
   BOOTSTRAP_ADMIN_PASSWORD: 'bootstrapAdminPassword',
   REGION_PROVINCE: 'regionProvince',
