@@ -1,4 +1,3 @@
-import { passwordPolicyViolations } from '@kepu/core/password-policy';
 import { randomBytes } from 'node:crypto';
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsArray, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
@@ -111,7 +110,7 @@ export class AppConfig {
   @MinLength(3)
   bootstrapAdminUsername?: string;
 
-  /** Checked against the password policy of libs/core as well (loadConfig). */
+  /** Checked against the password policy of libs/core when the admin is created (database-setup.ts). */
   @IsOptional()
   @IsString()
   bootstrapAdminPassword?: string;
@@ -228,24 +227,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     config.isJwtSecretGenerated = true;
   }
   const problems = validateSync(config, { forbidUnknownValues: false });
-  if (problems.length > 0 || weakBootstrapPassword(config).length > 0) {
+  if (problems.length > 0) {
     const byProperty = new Map(Object.entries(ENV_VARIABLES).map(([variable, property]) => [property as string, variable]));
     const lines = problems.map((p) => {
       const variable = byProperty.get(p.property) ?? p.property;
       const messages = Object.values(p.constraints ?? {}).map((m) => m.replace(p.property, variable));
       return `  ${variable}: ${messages.join('; ')}`;
     });
-    lines.push(...weakBootstrapPassword(config));
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   return config;
-}
-
-/** The first admin's password obeys the same policy as every other account's. */
-function weakBootstrapPassword(config: AppConfig): string[] {
-  if (typeof config.bootstrapAdminPassword !== 'string') return [];
-  const violations = passwordPolicyViolations(config.bootstrapAdminPassword, config.bootstrapAdminUsername);
-  return violations.length > 0 ? [`  BOOTSTRAP_ADMIN_PASSWORD: ${violations.join('; ')}`] : [];
 }
 
 /** Nest's own logger levels for a LOG_LEVEL, for processes that log through Nest's console logger. */
