@@ -44,7 +44,7 @@ const CONFIG = {
   logDir: path.join(ROOT, 'test-output', 'bench'),
 };
 const DATABASE_URL = `postgres://postgres@127.0.0.1:5432/${CONFIG.database}`;
-const ADMIN = { username: 'admin', password: 'bench-admin-pass' };
+const ADMIN = { username: 'admin', password: 'bench-admin-pass-1' };
 const PASSWORD = 'bench-user-pass-1';
 // 海淀区: 学院路街道's first community orders; the organisation serves the district.
 const DISTRICT = '110108';
@@ -64,6 +64,8 @@ function appEnv() {
     JWT_SECRET: CONFIG.jwtSecret,
     BOOTSTRAP_ADMIN_USERNAME: ADMIN.username,
     BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+    // one login serves the whole run, which may outlast the 15-minute default
+    ACCESS_TOKEN_TTL_SECONDS: '3600',
     LOG_LEVEL: 'warn',
   };
 }

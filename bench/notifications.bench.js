@@ -64,7 +64,7 @@ const CONFIG = {
 };
 if (!['redis', 'postgres'].includes(CONFIG.backend)) throw new Error(`--backend must be redis or postgres, not ${CONFIG.backend}`);
 const DATABASE_URL = `postgres://postgres@127.0.0.1:5432/${CONFIG.database}`;
-const ADMIN = { username: 'admin', password: 'bench-admin-pass' };
+const ADMIN = { username: 'admin', password: 'bench-admin-pass-1' };
 const DISTRICT = '110101';
 const PASSWORD = 'bench-user-pass-1';
 const TYPES = ['order.submitted', 'order.dispatched', 'order.claimed'];
@@ -85,6 +85,8 @@ function appEnv() {
     JWT_SECRET: CONFIG.jwtSecret,
     BOOTSTRAP_ADMIN_USERNAME: ADMIN.username,
     BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+    // one login serves the whole run, which may outlast the 15-minute default
+    ACCESS_TOKEN_TTL_SECONDS: '3600',
     LOG_LEVEL: 'warn',
   };
 }

@@ -39,7 +39,7 @@ const CONFIG = {
   logDir: path.join(ROOT, 'test-output', 'bench'),
 };
 const DATABASE_URL = `postgres://postgres@127.0.0.1:5432/${CONFIG.database}`;
-const ADMIN = { username: 'admin', password: 'bench-admin-pass' };
+const ADMIN = { username: 'admin', password: 'bench-admin-pass-1' };
 const RESIDENT = { username: 'bench-resident', password: 'bench-resident-pass-1' };
 const PREFERRED_COMMUNITY = '110101001001';
 
@@ -71,6 +71,8 @@ function appEnv() {
     JWT_SECRET: CONFIG.jwtSecret,
     BOOTSTRAP_ADMIN_USERNAME: ADMIN.username,
     BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+    // one login serves the whole run, which may outlast the 15-minute default
+    ACCESS_TOKEN_TTL_SECONDS: '3600',
     LOG_LEVEL: 'warn',
   };
 }

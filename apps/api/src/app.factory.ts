@@ -1,3 +1,6 @@
+import fastifyCors from '@fastify/cors';
+import fastifyHelmet from '@fastify/helmet';
+import { type AppConfig, loadConfig } from '@kepu/config';
 import { createValidationPipe, ProblemDetailsFilter } from '@kepu/http';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -6,15 +9,17 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { ALLOWED_HEADERS, contentSecurityPolicyFor, EXPOSED_HEADERS } from './security-headers';
 
-export const BODY_LIMIT_BYTES = 256 * 1024;
 const REQUEST_ID = /^[\w.-]{1,100}$/;
 
 /** Builds the HTTP application the same way for `main.ts` and the end-to-end tests. */
 export async function createApiApp(options: { logger?: boolean } = {}): Promise<NestFastifyApplication> {
+  const config = loadConfig();
   const adapter = new FastifyAdapter({
-    bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: true,
+    // Larger bodies are refused before they are read: 413 PAYLOAD_TOO_LARGE.
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: trustProxyOf(config.trustProxy),
     // A caller's X-Request-Id is kept so one id follows a request across services.
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
@@ -32,6 +37,7 @@ export async function createApiApp(options: { logger?: boolean } = {}): Promise<
     abortOnError: false,
   });
   if (options.logger !== false) app.useLogger(app.get(Logger));
+  await registerSecurityHeaders(app, config);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.enableShutdownHooks();
@@ -39,6 +45,40 @@ export async function createApiApp(options: { logger?: boolean } = {}): Promise<
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;
+}
+
+/** TRUST_PROXY as Fastify takes it. */
+export function trustProxyOf(value: string): boolean | string[] {
+  if (value === 'true' || value === 'false') return value === 'true';
+  return value.split(',').map((address) => address.trim());
+}
+
+/**
+ * Helmet's headers on every answer (nosniff, frame denial, no referrer,
+ * same-origin resource policy, HSTS when configured), a Content-Security-Policy
+ * chosen per route (security-headers.ts), and CORS for the configured origins
+ * only: with none configured, browsers on other origins get no access at all.
+ */
+async function registerSecurityHeaders(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: false,
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    hsts: config.hstsMaxAgeSeconds > 0 ? { maxAge: config.hstsMaxAgeSeconds, includeSubDomains: true } : false,
+  });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', async (request, reply) => {
+      void reply.header('content-security-policy', contentSecurityPolicyFor(request.url));
+    });
+  await app.register(fastifyCors, {
+    origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ALLOWED_HEADERS,
+    exposedHeaders: EXPOSED_HEADERS,
+    maxAge: 600,
+  });
 }
 
 function setUpOpenApi(app: INestApplication): void {

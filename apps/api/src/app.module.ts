@@ -5,10 +5,11 @@ import { DbModule } from '@kepu/db';
 import { NotificationsModule } from '@kepu/notifications';
 import { OrdersModule } from '@kepu/orders';
 import { VolunteersModule } from '@kepu/volunteers';
-import { Module } from '@nestjs/common';
+import { Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import { AccountsController } from './accounts/accounts.controller';
+import { AuditLogController } from './admin/audit-log.controller';
 import { AuthController } from './auth/auth.controller';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -23,21 +24,41 @@ import { SchedulingController } from './volunteers/scheduling.controller';
 import { VenuesController } from './volunteers/venues.controller';
 import { VolunteersController } from './volunteers/volunteers.controller';
 
+/**
+ * Never in a log line: credentials, tokens, phone numbers and contact
+ * addresses, wherever a logged object carries them (a request, an error's SQL
+ * parameters and PostgreSQL's detail, which quotes key values; a payload one level down).
+ */
+const LOG_REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.body',
+  'res.headers["set-cookie"]',
+  'err.parameters',
+  'err.driverError',
+  'err.detail',
+  ...['password', 'passwordHash', 'accessToken', 'refreshToken', 'token', 'phone', 'contactPhone', 'to', 'address'].flatMap((key) => [key, `*.${key}`]),
+];
+
 @Module({
   imports: [
     ConfigModule,
     LoggerModule.forRootAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
+        // nestjs-pino's default route ('{/*splat}') matches nothing under NestJS 12 on Fastify: no request was logged.
+        forRoutes: [{ path: '*path', method: RequestMethod.ALL }],
         pinoHttp: {
           level: config.logLevel,
           // the Fastify adapter assigned the id (app.factory.ts); reuse it
           genReqId: (req) => (req as { id?: string }).id ?? randomUUID(),
           // Tokens, passwords and phone numbers never reach the logs.
-          redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.body', 'res.headers["set-cookie"]'], remove: true },
+          redact: { paths: LOG_REDACT_PATHS, remove: true },
           // The queue board's sign-in link carries an access token in ?token=: never log it.
           serializers: {
             req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.replace(/([?&]token=)[^&]*/gi, '$1[redacted]') }),
+            // the status only: response headers carry Set-Cookie (the queue board's token) and nothing a reader needs
+            res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
           },
           customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
         },
@@ -54,6 +75,6 @@ import { VolunteersController } from './volunteers/volunteers.controller';
     QueueBoardModule,
     RegionsApiModule,
   ],
-  controllers: [AuthController, AccountsController, OrdersController, NotificationsController, VolunteersController, VenuesController, CandidatesController, SchedulingController, AssignmentsController, FulfilmentController],
+  controllers: [AuthController, AccountsController, OrdersController, NotificationsController, VolunteersController, VenuesController, CandidatesController, SchedulingController, AssignmentsController, FulfilmentController, AuditLogController],
 })
 export class AppModule {}

@@ -11,7 +11,10 @@ async function bootstrap(): Promise<void> {
   if (config.isJwtSecretGenerated)
     new Logger('Bootstrap').warn('JWT_SECRET is not set: using a random one, so tokens die with this process. Set it outside development.');
   await app.listen({ port: config.port, host: '0.0.0.0' });
-  new Logger('Bootstrap').log(`API listening on http://127.0.0.1:${config.port} (docs at /docs)`);
+  // the bound port, which differs from PORT when PORT=0 (tests start it so)
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  new Logger('Bootstrap').log(`API listening on http://127.0.0.1:${port} (docs at /docs)`);
 }
 
 bootstrap().catch((error: unknown) => {

@@ -1,9 +1,7 @@
 import { ROLES, type Role, TOPIC_CODES } from '@kepu/core';
-import { IsOmittable } from '@kepu/http';
+import { IsAcceptablePassword, IsOmittable } from '@kepu/http';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsEmail, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
-
-export const PASSWORD_MIN_LENGTH = 8;
 
 export class CreateUserDto {
   @ApiProperty({ example: 'haidian.staff', pattern: '^[A-Za-z0-9._-]{3,64}$' })
@@ -11,11 +9,8 @@ export class CreateUserDto {
   @Matches(/^[A-Za-z0-9._-]{3,64}$/, { message: 'username must be 3–64 letters, digits, dots, dashes or underscores' })
   username: string;
 
-  @ApiProperty({ minLength: PASSWORD_MIN_LENGTH, maxLength: 200 })
   @IsString()
-  @MinLength(PASSWORD_MIN_LENGTH)
-  @MaxLength(200)
-  @Matches(/^(?=.*[A-Za-z])(?=.*\d).*$/s, { message: 'password must contain a letter and a digit' })
+  @IsAcceptablePassword()
   password: string;
 
   @ApiProperty({ example: '王老师' })

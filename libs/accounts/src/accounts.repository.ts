@@ -1,3 +1,4 @@
+import { type AuditContext, recordAudit } from '@kepu/auth';
 import { DepartmentEntity } from '@kepu/db';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -42,13 +43,17 @@ export class AccountsRepository {
     return rows[0] ? toOrganizationView(rows[0]) : null;
   }
 
-  async insertDepartment(name: string, districtCode: string | null, topics: string[]): Promise<DepartmentView> {
-    const department = await this.dataSource.getRepository(DepartmentEntity).save({ name, districtCode, topics });
-    return toDepartmentView(department);
+  /** The department and its audit entry, in one transaction. */
+  async insertDepartment(name: string, districtCode: string | null, topics: string[], audit: AuditContext): Promise<DepartmentView> {
+    return this.dataSource.transaction(async (manager) => {
+      const department = toDepartmentView(await manager.getRepository(DepartmentEntity).save({ name, districtCode, topics }));
+      await recordAudit(manager, audit, { action: 'department.created', targetType: 'department', targetId: department.id, summary: { name, districtCode, topics } });
+      return department;
+    });
   }
 
-  /** The organisation and the districts it serves, in one transaction. */
-  async insertOrganization(name: string, districtCodes: string[]): Promise<OrganizationView> {
+  /** The organisation, the districts it serves and the audit entry, in one transaction. */
+  async insertOrganization(name: string, districtCodes: string[], audit: AuditContext): Promise<OrganizationView> {
     return this.dataSource.transaction(async (manager) => {
       const [row] = await manager.query<{ id: string }[]>(`INSERT INTO organizations (name) VALUES ($1) RETURNING id`, [name]);
       if (!row) throw new Error('organization insert returned no row');
@@ -56,6 +61,7 @@ export class AccountsRepository {
         `INSERT INTO organization_districts (organization_id, district_code) SELECT $1, unnest($2::varchar[])`,
         [row.id, districtCodes],
       );
+      await recordAudit(manager, audit, { action: 'organization.created', targetType: 'organization', targetId: row.id, summary: { name, districtCodes } });
       return { id: row.id, name, districtCodes: [...districtCodes].sort() };
     });
   }

@@ -14,7 +14,7 @@ export class AccountsService {
     private readonly users: UsersRepository,
   ) {}
 
-  async createUser(actor: Actor, dto: CreateUserDto): Promise<UserView> {
+  async createUser(actor: Actor, dto: CreateUserDto, ip: string | null): Promise<UserView> {
     if (dto.role === 'volunteer')
       throw new BusinessRuleError('USE_VOLUNTEER_ENDPOINT', 'Volunteer accounts are created with POST /organizations/:id/volunteers.');
     const scopeField = ROLE_SCOPE_FIELD[dto.role] as ScopeField | null;
@@ -40,21 +40,21 @@ export class AccountsService {
       departmentId: dto.departmentId ?? null,
       organizationId: dto.organizationId ?? null,
       districtCode: dto.districtCode ?? null,
-    });
+    }, { actor, ip });
     if (!user) throw new ConflictError('USERNAME_TAKEN', `The username ${dto.username} is taken.`);
     return toUserView(user);
   }
 
-  async createDepartment(dto: CreateDepartmentDto): Promise<DepartmentView> {
+  async createDepartment(actor: Actor, dto: CreateDepartmentDto, ip: string | null): Promise<DepartmentView> {
     if (dto.districtCode !== null) await this.assertDistrictsExist([dto.districtCode]);
-    return this.accounts.insertDepartment(dto.name, dto.districtCode, dto.topics ?? []);
+    return this.accounts.insertDepartment(dto.name, dto.districtCode, dto.topics ?? [], { actor, ip });
   }
 
-  async createOrganization(actor: Actor, dto: CreateOrganizationDto): Promise<OrganizationView> {
+  async createOrganization(actor: Actor, dto: CreateOrganizationDto, ip: string | null): Promise<OrganizationView> {
     if (actor.role === 'district_coordinator' && dto.districtCodes.some((d) => d !== actor.districtCode))
       throw new ForbiddenError('A district coordinator registers organisations of its own district only.');
     await this.assertDistrictsExist(dto.districtCodes);
-    return this.accounts.insertOrganization(dto.name, dto.districtCodes);
+    return this.accounts.insertOrganization(dto.name, dto.districtCodes, { actor, ip });
   }
 
   listDepartments(districtCode?: string): Promise<DepartmentView[]> {

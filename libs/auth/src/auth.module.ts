@@ -5,7 +5,11 @@ import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AuthGuard } from './auth.guard';
+import { AuditLogRepository } from './audit-log.repository';
+import { AuditLogService } from './audit-log.service';
 import { AuthService } from './auth.service';
+import { LoginLockoutRepository } from './login-lockout.repository';
+import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { LoginThrottlerGuard } from './login-throttler.guard';
 import { TokenService } from './token.service';
 import { UsersRepository } from './users.repository';
@@ -22,7 +26,7 @@ import { UsersRepository } from './users.repository';
       useFactory: (config: AppConfig) => [{ name: 'login', ttl: 60_000, limit: config.loginRateLimitPerMinute }],
     }),
   ],
-  providers: [TokenService, UsersRepository, AuthService, LoginThrottlerGuard, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [TokenService, UsersRepository, AuthService, LoginThrottlerGuard],
+  providers: [TokenService, UsersRepository, AuthService, LoginThrottlerGuard, RefreshTokensRepository, LoginLockoutRepository, AuditLogRepository, AuditLogService, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [TokenService, UsersRepository, AuthService, LoginThrottlerGuard, AuditLogService],
 })
 export class AuthModule {}

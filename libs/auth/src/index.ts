@@ -8,3 +8,8 @@ export * from './password';
 export * from './token.service';
 export * from './user.view';
 export * from './users.repository';
+export * from './audit-log';
+export * from './audit-log.repository';
+export * from './refresh-tokens.repository';
+export * from './login-lockout.repository';
+export * from './audit-log.service';

@@ -16,9 +16,19 @@ export class LoginDto {
   password: string;
 }
 
+export class RefreshTokenDto {
+  @ApiProperty({ description: 'The refreshToken of the last login or refresh' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(2000)
+  refreshToken: string;
+}
+
 export class LoginResultView {
   @ApiProperty() accessToken: string;
   @ApiProperty({ enum: ['Bearer'] }) tokenType: 'Bearer';
-  @ApiProperty({ description: 'Seconds until the token expires' }) expiresIn: number;
+  @ApiProperty({ description: 'Seconds until the access token expires' }) expiresIn: number;
+  @ApiProperty({ description: 'Single use: POST /auth/refresh answers a new pair; a reused one revokes the session' }) refreshToken: string;
+  @ApiProperty({ description: 'Seconds until the refresh token expires' }) refreshExpiresIn: number;
   @ApiProperty({ type: UserView }) user: UserView;
 }

@@ -22,7 +22,7 @@ export class TokenService {
   ) {}
 
   get expiresInSeconds(): number {
-    return this.config.jwtExpiresInSeconds;
+    return this.config.accessTokenTtlSeconds;
   }
 
   async issue(actor: Actor): Promise<string> {
@@ -35,7 +35,7 @@ export class TokenService {
       dis: actor.districtCode,
       vol: actor.volunteerId,
     };
-    return this.jwt.signAsync(claims, { expiresIn: this.config.jwtExpiresInSeconds, algorithm: 'HS256' });
+    return this.jwt.signAsync(claims, { expiresIn: this.config.accessTokenTtlSeconds, algorithm: 'HS256' });
   }
 
   async verify(token: string): Promise<Actor> {

@@ -43,6 +43,44 @@ describe('configuration', () => {
   });
 });
 
+describe('security settings', () => {
+  it('defaults to short access tokens, week-long refresh tokens, a lock after 5 failures, 100 KiB bodies, no CORS and no HSTS', () => {
+    expect(loadConfig({})).toMatchObject({
+      accessTokenTtlSeconds: 900,
+      refreshTokenTtlSeconds: 7 * 24 * 3600,
+      loginLockoutThreshold: 5,
+      loginLockoutMinutes: 15,
+      bodyLimitBytes: 100 * 1024,
+      corsOrigins: [],
+      hstsMaxAgeSeconds: 0,
+    });
+  });
+
+  it('reads CORS_ORIGINS as a comma-separated list of origins and refuses anything else', () => {
+    expect(loadConfig({ CORS_ORIGINS: ' https://a.example.cn , http://localhost:5173,' }).corsOrigins).toEqual(['https://a.example.cn', 'http://localhost:5173']);
+    expect(() => loadConfig({ CORS_ORIGINS: 'https://a.example.cn/path' })).toThrow(/CORS_ORIGINS/);
+    expect(() => loadConfig({ CORS_ORIGINS: '*' })).toThrow(/CORS_ORIGINS/);
+  });
+
+  it('believes no proxy unless TRUST_PROXY names them', () => {
+    expect(loadConfig({}).trustProxy).toBe('false');
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toBe('10.0.0.0/8, 127.0.0.1');
+    expect(() => loadConfig({ TRUST_PROXY: 'everyone' })).toThrow(/TRUST_PROXY/);
+  });
+
+  it('refuses nonsense limits', () => {
+    const message = (() => {
+      try {
+        loadConfig({ ACCESS_TOKEN_TTL_SECONDS: '0', LOGIN_LOCKOUT_THRESHOLD: 'many', BODY_LIMIT_BYTES: '10', HSTS_MAX_AGE_SECONDS: '-1' });
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    for (const variable of ['ACCESS_TOKEN_TTL_SECONDS', 'LOGIN_LOCKOUT_THRESHOLD', 'BODY_LIMIT_BYTES', 'HSTS_MAX_AGE_SECONDS']) expect(message).toContain(`${variable}:`);
+  });
+});
+
 describe('Nest log levels from LOG_LEVEL', () => {
   it('keeps the levels at and above the configured one', () => {
     expect(nestLogLevels('warn')).toEqual(['fatal', 'error', 'warn']);

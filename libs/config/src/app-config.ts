@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { IsArray, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
 const toNumber = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 
@@ -46,20 +46,73 @@ export class AppConfig {
   /** Whether `jwtSecret` was generated because none was configured. */
   isJwtSecretGenerated = false;
 
+  /** Access token lifetime: short, because a refresh token renews it (POST /auth/refresh). */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(24 * 3600)
+  accessTokenTtlSeconds = 900;
+
+  /** Refresh token lifetime; each use rotates it. */
   @Transform(toNumber)
   @IsInt()
   @Min(60)
-  @Max(7 * 24 * 3600)
-  jwtExpiresInSeconds = 3600;
+  @Max(90 * 24 * 3600)
+  refreshTokenTtlSeconds = 7 * 24 * 3600;
+
+  /** Consecutive failed logins for one username before it is locked. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  loginLockoutThreshold = 5;
+
+  /** How long a locked username stays locked. */
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0.01)
+  @Max(24 * 60)
+  loginLockoutMinutes = 15;
+
+  /** Browser origins allowed to call the API cross-origin; empty: none. */
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.split(',').map((o) => o.trim()).filter((o) => o.length > 0) : value,
+  )
+  @IsArray()
+  @Matches(/^https?:\/\/[^/\s]+$/, { each: true, message: 'each origin must be scheme://host[:port], without a path' })
+  corsOrigins: string[] = [];
+
+  /** Largest request body accepted; larger ones are refused with 413. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1024)
+  @Max(50 * 1024 * 1024)
+  bodyLimitBytes = 100 * 1024;
+
+  /**
+   * Whose X-Forwarded-For / X-Forwarded-Proto to believe: \`false\` (nobody: a
+   * client could otherwise claim any address and slip past per-address limits),
+   * \`true\` (anyone), or comma-separated proxy addresses / CIDRs.
+   */
+  @Matches(/^(true|false|[\d.:a-fA-F/]+(\s*,\s*[\d.:a-fA-F/]+)*)$/, {
+    message: 'must be true, false or comma-separated addresses / CIDRs',
+  })
+  trustProxy = 'false';
+
+  /** Strict-Transport-Security max-age; 0 sends none (set it when the API is served over HTTPS). */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  hstsMaxAgeSeconds = 0;
 
   @IsOptional()
   @IsString()
   @MinLength(3)
   bootstrapAdminUsername?: string;
 
+  /** Checked against the password policy of libs/core when the admin is created (database-setup.ts). */
   @IsOptional()
   @IsString()
-  @MinLength(8, { message: 'must be at least 8 characters' })
   bootstrapAdminPassword?: string;
 
   /** Province whose regions are imported (NBS code, 2 digits). */
@@ -135,7 +188,14 @@ export const ENV_VARIABLES: Record<string, keyof AppConfig> = {
   REDIS_URL: 'redisUrl',
   QUEUE_BACKEND: 'queueBackend',
   JWT_SECRET: 'jwtSecret',
-  JWT_EXPIRES_IN_SECONDS: 'jwtExpiresInSeconds',
+  ACCESS_TOKEN_TTL_SECONDS: 'accessTokenTtlSeconds',
+  REFRESH_TOKEN_TTL_SECONDS: 'refreshTokenTtlSeconds',
+  LOGIN_LOCKOUT_THRESHOLD: 'loginLockoutThreshold',
+  LOGIN_LOCKOUT_MINUTES: 'loginLockoutMinutes',
+  CORS_ORIGINS: 'corsOrigins',
+  BODY_LIMIT_BYTES: 'bodyLimitBytes',
+  HSTS_MAX_AGE_SECONDS: 'hstsMaxAgeSeconds',
+  TRUST_PROXY: 'trustProxy',
   BOOTSTRAP_ADMIN_USERNAME: 'bootstrapAdminUsername',
   BOOTSTRAP_ADMIN_PASSWORD: 'bootstrapAdminPassword',
   REGION_PROVINCE: 'regionProvince',

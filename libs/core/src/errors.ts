@@ -85,3 +85,17 @@ export class DependencyUnavailableError extends DomainError {
     super('DEPENDENCY_UNAVAILABLE', detail, undefined, { 'Retry-After': String(retryAfterSeconds) });
   }
 }
+
+/**
+ * Too many failed logins for one username: 429 like the other limits (API.md),
+ * with its own code so a client can say "locked, try again later".
+ */
+export class AccountLockedError extends DomainError {
+  readonly status = 429;
+  readonly title = 'Too Many Requests';
+  constructor(retryAfterSeconds: number) {
+    super('ACCOUNT_LOCKED', 'Too many failed logins for this username; it is locked for a while.', undefined, {
+      'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))),
+    });
+  }
+}

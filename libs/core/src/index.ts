@@ -3,6 +3,7 @@ export * from './catalog';
 export * from './errors';
 export * from './order-lifecycle';
 export * from './phone';
+export * from './password-policy';
 export * from './time-window';
 export * from './duplicates';
 export * from './notification-rules';

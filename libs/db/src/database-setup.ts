@@ -1,5 +1,6 @@
 import { type PgQueryable, runMigrations as runQueueMigrations } from 'bullmq';
 import { hashPassword } from '@kepu/auth/password';
+import { passwordPolicyViolations } from '@kepu/core/password-policy';
 import type { AppConfig } from '@kepu/config';
 import { DataSource } from 'typeorm';
 import { createDataSource } from './data-source';
@@ -174,8 +175,14 @@ async function bootstrapAdmin(dataSource: DataSource, config: SetupConfig, log: 
     log.warn(
       `No city_admin account exists and ${missing} ${missing.includes(' and ') ? 'are' : 'is'} not set. ` +
         `Create the first administrator by running again with both set, e.g. ` +
-        `BOOTSTRAP_ADMIN_USERNAME=admin BOOTSTRAP_ADMIN_PASSWORD='<at least 8 characters>' npm run db:setup`,
+        `BOOTSTRAP_ADMIN_USERNAME=admin BOOTSTRAP_ADMIN_PASSWORD='<10+ characters with a letter and a digit>' npm run db:setup`,
     );
+    return { status: 'missing' };
+  }
+  // The first admin's password obeys the same policy as every other account's.
+  const violations = passwordPolicyViolations(password, username);
+  if (violations.length > 0) {
+    log.warn(`No city_admin was created: BOOTSTRAP_ADMIN_PASSWORD breaks the password policy (${violations.join('; ')}). Choose another and run again.`);
     return { status: 'missing' };
   }
 

@@ -111,6 +111,15 @@ describe('importRegions', () => {
     expect(result.admin).toEqual({ status: 'missing' });
     expect(log.warnings.join('\n')).toMatch(/BOOTSTRAP_ADMIN_USERNAME=admin BOOTSTRAP_ADMIN_PASSWORD=/);
   });
+
+  it('creates no administrator whose password breaks the password policy, and says why', async () => {
+    const log = recordingLog();
+
+    const result = await setupDatabase({ databaseUrl: urlFor(database), regionProvince: '11', bootstrapAdminUsername: 'admin', bootstrapAdminPassword: 'change-me-please' }, log);
+
+    expect(result.admin).toEqual({ status: 'missing' });
+    expect(log.warnings.join('\n')).toMatch(/BOOTSTRAP_ADMIN_PASSWORD breaks the password policy \(password must contain a letter and a digit\)/);
+  });
 });
 
 describe('setupDatabase', () => {
@@ -119,7 +128,7 @@ describe('setupDatabase', () => {
     databaseUrl: urlFor(database),
     regionProvince: '11',
     bootstrapAdminUsername: 'admin',
-    bootstrapAdminPassword: 'correct horse battery',
+    bootstrapAdminPassword: 'correct horse battery 7',
   };
 
   beforeAll(() => dropDatabase(database));

@@ -1,4 +1,5 @@
 import { AppConfig } from '@kepu/config';
+import { maskPhone } from '@kepu/core';
 import { Injectable, Logger } from '@nestjs/common';
 import type { DeliveryRow } from './notifications.repository';
 
@@ -26,13 +27,26 @@ export class WebhookProvider implements ChannelProvider {
   }
 }
 
-/** Without a provider configured: the delivery is logged (without the address) and counts as delivered. */
+/** An address as a log line may show it: 138****1234, w***@example.cn, the first characters of an OpenID. */
+export function maskAddress(channel: DeliveryRow['channel'], address: string): string {
+  if (channel === 'sms') return maskPhone(address);
+  if (channel === 'email') {
+    const at = address.lastIndexOf('@');
+    return at > 0 ? `${address[0]}***${address.slice(at)}` : '***';
+  }
+  return `${address.slice(0, 4)}***`;
+}
+
+/** Without a provider configured: the delivery is logged (the address masked) and counts as delivered. */
 export class LogProvider implements ChannelProvider {
   readonly name = 'log';
   private readonly logger = new Logger('LogProvider');
 
   async send(d: DeliveryRow): Promise<void> {
-    this.logger.log({ deliveryId: d.id, channel: d.channel, userId: d.user_id, type: d.type }, 'delivery (log provider)');
+    this.logger.log(
+      { deliveryId: d.id, channel: d.channel, recipient: maskAddress(d.channel, d.address), userId: d.user_id, type: d.type },
+      'delivery (log provider)',
+    );
   }
 }
 

@@ -1,7 +1,8 @@
 import { AUDIENCE_CODES, TOPIC_CODES } from '@kepu/core';
-import { IsOmittable, PageQueryDto } from '@kepu/http';
+import { IsOmittable, MAX_PAGE_SIZE, PageQueryDto } from '@kepu/http';
+import { Type } from 'class-transformer';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 
 export const ASSIGNMENT_STATUSES = ['invited', 'confirmed', 'declined', 'withdrawn', 'cancelled'] as const;
 export type AssignmentStatus = (typeof ASSIGNMENT_STATUSES)[number];
@@ -11,6 +12,16 @@ export class MyAssignmentsQueryDto extends PageQueryDto {
   @IsOmittable()
   @IsIn(ASSIGNMENT_STATUSES)
   status?: AssignmentStatus;
+}
+
+export class OpenTasksQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: MAX_PAGE_SIZE, description: 'The best this many' })
+  @IsOmittable()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  limit?: number;
 }
 
 export class DeclineAssignmentDto {

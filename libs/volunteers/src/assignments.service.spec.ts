@@ -120,7 +120,7 @@ describe('AssignmentsService', () => {
     ]);
     scheduling.holdings.mockResolvedValueOnce([{ volunteerId: 'v1', orderId: 'o9', start: new Date('2027-03-18T02:00:00Z'), end: new Date('2027-03-18T04:00:00Z') }]);
 
-    const tasks = await service.openTasks(me, NOW);
+    const tasks = await service.openTasks(me, undefined, NOW);
 
     expect(tasks.map((t) => t.orderId)).toEqual(['near', 'far']);
     expect(tasks[0]?.breakdown).toMatchObject({ topicLevel: 30, audience: 15, proximity: 20 });
@@ -130,7 +130,7 @@ describe('AssignmentsService', () => {
 
   it('has no open tasks for an inactive volunteer', async () => {
     scheduling.profilesOf.mockResolvedValueOnce([profile({ isActive: false })]);
-    await expect(service.openTasks(me, NOW)).resolves.toEqual([]);
+    await expect(service.openTasks(me, undefined, NOW)).resolves.toEqual([]);
     expect(repository.openEvents).not.toHaveBeenCalled();
   });
 

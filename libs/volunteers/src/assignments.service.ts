@@ -76,7 +76,7 @@ export class AssignmentsService {
   }
 
   /** Scheduled events of the volunteer's organisation with open slots the volunteer may claim, ranked for them (matching in reverse). */
-  async openTasks(actor: Actor, now = new Date()): Promise<OpenTaskView[]> {
+  async openTasks(actor: Actor, limit = OPEN_TASKS_SHOWN, now = new Date()): Promise<OpenTaskView[]> {
     const { volunteerId, organizationId } = volunteerOf(actor);
     const profile = await this.profileOf(organizationId, volunteerId);
     if (!profile.isActive) return [];
@@ -103,7 +103,7 @@ export class AssignmentsService {
         return [{ event, ...scoreVolunteer(facts, slot) }];
       })
       .sort((a, b) => b.score - a.score || a.event.start.getTime() - b.event.start.getTime() || a.event.id.localeCompare(b.event.id))
-      .slice(0, OPEN_TASKS_SHOWN)
+      .slice(0, limit)
       .map(({ event, score, breakdown }) => ({
         orderId: event.id,
         title: event.title,

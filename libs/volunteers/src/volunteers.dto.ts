@@ -1,5 +1,5 @@
 import { AUDIENCE_CODES, FORMAT_CODES, TOPIC_CODES } from '@kepu/core';
-import { IsOmittable, PageQueryDto } from '@kepu/http';
+import { IsAcceptablePassword, IsOmittable, PageQueryDto } from '@kepu/http';
 import { TimeWindowDto } from '@kepu/orders';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
@@ -26,7 +26,6 @@ export const MAX_WEEKLY_WINDOWS = 21;
 export const MAX_UNAVAILABLE = 50;
 export const MAX_LANGUAGES = 20;
 /** Same policy as every other account (libs/accounts CreateUserDto). */
-const PASSWORD_MIN_LENGTH = 8;
 const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
 /** A window may run to the end of the day. */
 const HH_MM_OR_MIDNIGHT = /^(([01]\d|2[0-3]):[0-5]\d|24:00)$/;
@@ -145,12 +144,9 @@ export class CreateVolunteerDto extends AvailabilityFields {
   @Matches(/^[A-Za-z0-9._-]{3,64}$/, { message: 'username must be 3–64 letters, digits, dots, dashes or underscores' })
   username?: string;
 
-  @ApiPropertyOptional({ minLength: PASSWORD_MIN_LENGTH, maxLength: 200, description: 'With username' })
   @IsOmittable()
   @IsString()
-  @MinLength(PASSWORD_MIN_LENGTH)
-  @MaxLength(200)
-  @Matches(/^(?=.*[A-Za-z])(?=.*\d).*$/s, { message: 'password must contain a letter and a digit' })
+  @IsAcceptablePassword({ required: false, description: 'With username' })
   password?: string;
 }
 

@@ -1,3 +1,4 @@
+import { type AuditContext, recordAudit } from '@kepu/auth';
 import type { Actor, WeeklyWindow } from '@kepu/core';
 import type { KeysetPosition } from '@kepu/http';
 import { Sql } from '@kepu/db';
@@ -129,9 +130,9 @@ export class VolunteersRepository {
   /**
    * The volunteer, its skills and (with `login`) its user, in one transaction:
    * the volunteer row first, then the user pointing at it. `null` when the
-   * username is taken; then nothing was written.
+   * username is taken; then nothing was written. The audit entry commits with it.
    */
-  async insert(volunteer: NewVolunteer, login?: VolunteerLogin): Promise<VolunteerRecord | null> {
+  async insert(volunteer: NewVolunteer, login: VolunteerLogin | undefined, audit: AuditContext): Promise<VolunteerRecord | null> {
     try {
       return await this.dataSource.transaction(async (manager) => {
         const [row] = await manager.query<{ id: string }[]>(
@@ -164,6 +165,12 @@ export class VolunteersRepository {
         );
         if (!row) throw new Error('volunteer insert returned no row');
         if (login) await this.insertLogin(manager, row.id, volunteer, login);
+        await recordAudit(manager, audit, {
+          action: 'volunteer.created',
+          targetType: 'volunteer',
+          targetId: row.id,
+          summary: { organizationId: volunteer.organizationId, username: login?.username ?? null },
+        });
         const record = await this.findIn(manager, row.id);
         if (!record) throw new Error('volunteer vanished inside its own transaction');
         return record;

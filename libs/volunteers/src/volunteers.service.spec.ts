@@ -74,6 +74,7 @@ describe('VolunteersService', () => {
         unavailable: [{ start: '2027-02-09T16:00:00.000Z', end: '2027-02-10T16:00:00.000Z' }],
       }),
       undefined,
+      { actor: actor(), ip: null },
     );
   });
 

@@ -59,7 +59,7 @@ export class VolunteersService {
     private readonly orders: OrdersRepository,
   ) {}
 
-  async create(actor: Actor, organizationId: string, dto: CreateVolunteerDto): Promise<VolunteerView> {
+  async create(actor: Actor, organizationId: string, dto: CreateVolunteerDto, ip: string | null = null): Promise<VolunteerView> {
     if (!this.manages(actor, organizationId)) throw new ForbiddenError('Only the organisation\'s admins register its volunteers.');
     if (!(await this.volunteers.findOrganization(organizationId))) throw new NotFoundError(`No organisation ${organizationId}.`);
     const problems = windowProblems(dto);
@@ -87,6 +87,7 @@ export class VolunteersService {
         maxHoursPerWeek: dto.maxHoursPerWeek,
       },
       login,
+      { actor, ip },
     );
     if (!record) throw new ConflictError('USERNAME_TAKEN', `The username ${dto.username} is taken.`);
     return toVolunteerView(record, actor);

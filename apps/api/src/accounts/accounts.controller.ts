@@ -9,7 +9,7 @@ import {
 } from '@kepu/accounts';
 import { CurrentActor, Roles, UserView } from '@kepu/auth';
 import type { Actor } from '@kepu/core';
-import { Body, Controller, Get, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Ip, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { ApiAuthenticated } from '../api-responses.decorator';
 import { ProblemView } from '../problem.view';
@@ -25,16 +25,16 @@ export class AccountsController {
   @ApiCreatedResponse({ type: UserView })
   @ApiConflictResponse({ type: ProblemView, description: 'USERNAME_TAKEN' })
   @ApiUnprocessableEntityResponse({ type: ProblemView, description: 'UNKNOWN_COMMUNITY, UNKNOWN_DEPARTMENT, UNKNOWN_ORGANIZATION, UNKNOWN_DISTRICT' })
-  createUser(@CurrentActor() actor: Actor, @Body() dto: CreateUserDto): Promise<UserView> {
-    return this.accounts.createUser(actor, dto);
+  createUser(@CurrentActor() actor: Actor, @Body() dto: CreateUserDto, @Ip() ip: string): Promise<UserView> {
+    return this.accounts.createUser(actor, dto, ip);
   }
 
   @Post('departments')
   @Roles('city_admin')
   @ApiCreatedResponse({ type: DepartmentView })
   @ApiUnprocessableEntityResponse({ type: ProblemView, description: 'UNKNOWN_DISTRICT' })
-  createDepartment(@Body() dto: CreateDepartmentDto): Promise<DepartmentView> {
-    return this.accounts.createDepartment(dto);
+  createDepartment(@CurrentActor() actor: Actor, @Body() dto: CreateDepartmentDto, @Ip() ip: string): Promise<DepartmentView> {
+    return this.accounts.createDepartment(actor, dto, ip);
   }
 
   @Get('departments')
@@ -47,8 +47,8 @@ export class AccountsController {
   @Roles('city_admin', 'district_coordinator')
   @ApiCreatedResponse({ type: OrganizationView })
   @ApiUnprocessableEntityResponse({ type: ProblemView, description: 'UNKNOWN_DISTRICT' })
-  createOrganization(@CurrentActor() actor: Actor, @Body() dto: CreateOrganizationDto): Promise<OrganizationView> {
-    return this.accounts.createOrganization(actor, dto);
+  createOrganization(@CurrentActor() actor: Actor, @Body() dto: CreateOrganizationDto, @Ip() ip: string): Promise<OrganizationView> {
+    return this.accounts.createOrganization(actor, dto, ip);
   }
 
   @Get('organizations')

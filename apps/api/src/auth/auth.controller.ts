@@ -1,7 +1,7 @@
-import { AuthService, CurrentActor, LoginDto, LoginResultView, LoginThrottlerGuard, Public, UserView } from '@kepu/auth';
+import { AuthService, CurrentActor, LoginDto, LoginResultView, LoginThrottlerGuard, Public, RefreshTokenDto, UserView } from '@kepu/auth';
 import type { Actor } from '@kepu/core';
-import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Ip, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { ProblemView } from '../problem.view';
 
 @ApiTags('accounts')
@@ -15,9 +15,28 @@ export class AuthController {
   @HttpCode(200)
   @ApiOkResponse({ type: LoginResultView })
   @ApiUnauthorizedResponse({ type: ProblemView, description: 'Wrong username or password' })
-  @ApiTooManyRequestsResponse({ type: ProblemView, description: 'Too many attempts (Retry-After)' })
-  login(@Body() dto: LoginDto): Promise<LoginResultView> {
-    return this.auth.login(dto);
+  @ApiTooManyRequestsResponse({ type: ProblemView, description: 'RATE_LIMITED: too many attempts from this address; ACCOUNT_LOCKED: too many failures for this username (Retry-After)' })
+  login(@Body() dto: LoginDto, @Ip() ip: string): Promise<LoginResultView> {
+    return this.auth.login(dto, ip);
+  }
+
+  @Public()
+  @Post('auth/refresh')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'A new access and refresh token for an unused refresh token; presenting a used one revokes the session' })
+  @ApiOkResponse({ type: LoginResultView })
+  @ApiUnauthorizedResponse({ type: ProblemView, description: 'Invalid, expired, revoked or already used refresh token' })
+  refresh(@Body() dto: RefreshTokenDto): Promise<LoginResultView> {
+    return this.auth.refresh(dto.refreshToken);
+  }
+
+  @Public()
+  @Post('auth/logout')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Revokes the refresh token and every token of its session; answers 204 whether or not it was valid' })
+  @ApiNoContentResponse()
+  logout(@Body() dto: RefreshTokenDto): Promise<void> {
+    return this.auth.logout(dto.refreshToken);
   }
 
   @ApiBearerAuth()

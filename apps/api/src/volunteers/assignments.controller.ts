@@ -1,7 +1,7 @@
 import { CurrentActor, Roles } from '@kepu/auth';
 import type { Actor } from '@kepu/core';
 import { UuidParamPipe } from '@kepu/http';
-import { AssignmentsService, AssignmentView, DeclineAssignmentDto, MyAssignmentsQueryDto, OpenTaskView } from '@kepu/volunteers';
+import { AssignmentsService, AssignmentView, DeclineAssignmentDto, MyAssignmentsQueryDto, OpenTasksQueryDto, OpenTaskView } from '@kepu/volunteers';
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -64,8 +64,8 @@ export class AssignmentsController {
   @Get('me/open-tasks')
   @ApiOperation({ summary: 'Scheduled events of your organisation with open slots you may claim (skilled, available, free, under your weekly cap), ranked for you by the matching score' })
   @ApiOkResponse({ type: [OpenTaskView] })
-  openTasks(@CurrentActor() actor: Actor): Promise<OpenTaskView[]> {
-    return this.assignments.openTasks(actor);
+  openTasks(@CurrentActor() actor: Actor, @Query() query: OpenTasksQueryDto): Promise<OpenTaskView[]> {
+    return this.assignments.openTasks(actor, query.limit);
   }
 
   @Post('orders/:id/slots/claim')

@@ -2,7 +2,7 @@ import { CurrentActor, Roles } from '@kepu/auth';
 import type { Actor } from '@kepu/core';
 import { UuidParamPipe } from '@kepu/http';
 import { CreateVolunteerDto, ListVolunteersQueryDto, UpdateVolunteerDto, VolunteerPageView, VolunteersService, VolunteerView } from '@kepu/volunteers';
-import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Ip, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { ApiAuthenticated, ApiScopedObject } from '../api-responses.decorator';
 import { ProblemView } from '../problem.view';
@@ -20,8 +20,8 @@ export class VolunteersController {
   @ApiScopedObject()
   @ApiConflictResponse({ type: ProblemView, description: 'USERNAME_TAKEN (nothing is written)' })
   @ApiUnprocessableEntityResponse({ type: ProblemView, description: 'UNKNOWN_COMMUNITY' })
-  create(@CurrentActor() actor: Actor, @Param('id', UuidParamPipe) id: string, @Body() dto: CreateVolunteerDto): Promise<VolunteerView> {
-    return this.volunteers.create(actor, id, dto);
+  create(@CurrentActor() actor: Actor, @Param('id', UuidParamPipe) id: string, @Body() dto: CreateVolunteerDto, @Ip() ip: string): Promise<VolunteerView> {
+    return this.volunteers.create(actor, id, dto, ip);
   }
 
   @Get('organizations/:id/volunteers')

@@ -1,0 +1,83 @@
+import { type Actor } from '@kepu/core';
+import { decodeCursor, IsOmittable, PageQueryDto, type KeysetPosition } from '@kepu/http';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Matches } from 'class-validator';
+import type { EntityManager } from 'typeorm';
+
+/** Who did an administrative action, and from where. */
+export interface AuditContext {
+  actor: Actor | null;
+  ip: string | null;
+}
+
+/**
+ * One row of the audit log. `summary` names what changed (username, role,
+ * scope, names) and never a secret or personal data: no password, token or phone.
+ */
+export interface AuditEntry {
+  action: 'user.created' | 'department.created' | 'organization.created' | 'volunteer.created' | 'account.locked';
+  targetType: 'user' | 'department' | 'organization' | 'volunteer';
+  targetId: string | null;
+  summary: Record<string, unknown>;
+}
+
+/**
+ * Writes the entry with the caller's manager, so it commits or rolls back with
+ * the action it records.
+ */
+export async function recordAudit(manager: Pick<EntityManager, 'query'>, context: AuditContext, entry: AuditEntry): Promise<void> {
+  await manager.query(
+    `INSERT INTO audit_log (actor_id, actor_role, action, target_type, target_id, summary, ip) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [context.actor?.userId ?? null, context.actor?.role ?? null, entry.action, entry.targetType, entry.targetId, JSON.stringify(entry.summary), context.ip],
+  );
+}
+
+export class AuditLogQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ example: 'user.created' })
+  @IsOmittable()
+  @Matches(/^[a-z_]{1,40}\.[a-z_]{1,40}$/, { message: 'action must look like user.created' })
+  action?: string;
+}
+
+export class AuditLogEntryView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() at: string;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid' }) actorId: string | null;
+  @ApiProperty({ type: String, nullable: true }) actorRole: string | null;
+  @ApiProperty({ example: 'user.created' }) action: string;
+  @ApiProperty({ example: 'user' }) targetType: string;
+  @ApiProperty({ type: String, nullable: true }) targetId: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true }) summary: Record<string, unknown>;
+  @ApiProperty({ type: String, nullable: true }) ip: string | null;
+}
+
+export class AuditLogPageView {
+  @ApiProperty({ type: [AuditLogEntryView] }) items: AuditLogEntryView[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
+}
+
+export interface AuditLogRow {
+  id: string;
+  at: Date;
+  actor_id: string | null;
+  actor_role: string | null;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  summary: Record<string, unknown>;
+  ip: string | null;
+}
+
+export const toAuditLogEntryView = (r: AuditLogRow): AuditLogEntryView => ({
+  id: r.id,
+  at: r.at.toISOString(),
+  actorId: r.actor_id,
+  actorRole: r.actor_role,
+  action: r.action,
+  targetType: r.target_type,
+  targetId: r.target_id,
+  summary: r.summary,
+  ip: r.ip,
+});
+
+export const auditCursor = (query: AuditLogQueryDto): KeysetPosition | undefined => (query.cursor ? decodeCursor(query.cursor) : undefined);
