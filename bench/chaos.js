@@ -42,7 +42,10 @@ const CONFIG = {
   /** Every SLA stage gets this deadline, so breaches (timer jobs that fire) happen during the faults. */
   slaSeconds: num('CHAOS_SLA_SECONDS', 20),
   providerFailureRate: num('CHAOS_PROVIDER_FAILURE_RATE', 0.05),
-  /** `restart`: SIGTERM (Redis writes its AOF and exits) and start again; `kill`: SIGKILL (AOF fsynced every second). */
+  /**
+   * `restart`: SIGTERM (Redis writes its AOF and exits) and start again; `kill`: SIGKILL (the AOF is
+   * fsynced every second); `wipe`: SIGKILL and start empty (a Redis without persistence: outside what README supports).
+   */
   redisFault: env.CHAOS_REDIS_FAULT || 'restart',
   faults: {
     worker: num('CHAOS_KILL_WORKER_AT', Math.round(DURATION_S * 0.25)),
@@ -750,10 +753,12 @@ async function main() {
     at(CONFIG.faults.redis).then(async () => {
       log(`t=${t()}s Redis ${CONFIG.redisFault}`);
       const t0 = elapsed();
-      await redis.stop(CONFIG.redisFault === 'kill' ? 'SIGKILL' : 'SIGTERM');
+      await redis.stop(CONFIG.redisFault === 'restart' ? 'SIGTERM' : 'SIGKILL');
+      if (CONFIG.redisFault === 'wipe') redis.wipe();
       await sleep(CONFIG.restartAfterMs);
       await redis.start();
-      faults.push({ what: `Redis ${CONFIG.redisFault === 'kill' ? 'SIGKILL' : 'SIGTERM (AOF flushed)'}, started again on the same port`, at: t0, back: elapsed() });
+      const how = { restart: 'SIGTERM (AOF flushed), started again', kill: 'SIGKILL (AOF fsync every second), started again', wipe: 'SIGKILL, started again EMPTY' }[CONFIG.redisFault];
+      faults.push({ what: `Redis ${how} on the same port`, at: t0, back: elapsed() });
     }),
   ]);
   const load = vus.map((vu) => virtualUser(world, vu));
