@@ -487,6 +487,7 @@ async function runOrder(world, vu, scenario) {
 }
 
 let stopping = false;
+let loadStartedAt = 0;
 /** Every order id a create answered (201, first or replayed): compared with the orders table. */
 const createdOrders = new Set();
 
@@ -620,17 +621,20 @@ async function ledger(pg, q, provider) {
   // The provider's side: each logical delivery (message, user, channel) must arrive under one deliveryId.
   const accepted = provider.requests.filter((r) => r.status === 200);
   const byLogical = new Map();
-  const timesById = new Map();
+  const timesById = new Map(); // deliveryId → times it was accepted
   for (const r of accepted) {
     const logical = `${r.orderId}|${r.type}|${r.userId}|${r.channel}|${r.body}`;
     if (!byLogical.has(logical)) byLogical.set(logical, new Set());
     byLogical.get(logical).add(r.deliveryId);
-    timesById.set(r.deliveryId, (timesById.get(r.deliveryId) || 0) + 1);
+    timesById.set(r.deliveryId, [...(timesById.get(r.deliveryId) || []), r.at]);
   }
   const dupLogical = [...byLogical.values()].filter((ids) => ids.size > 1).length;
-  const repeats = [...timesById.values()].filter((n) => n > 1).length;
+  const repeated = [...timesById.values()].filter((times) => times.length > 1);
+  const repeats = repeated.length;
+  // When the repeats arrived (s from the start of the load): they cluster at the faults.
+  const repeatTimes = repeated.map((times) => times.map((t) => ((t - loadStartedAt) / 1000).toFixed(1)).join('/')).join(', ');
   const keyMismatch = provider.requests.filter((r) => r.idempotencyKey !== r.deliveryId).length;
-  check('deliveries received under 2+ deliveryIds (same message, user, channel)', dupLogical, `${accepted.length} accepted of ${provider.requests.length} requests; ${repeats} deliveryIds accepted more than once (at-least-once repeats, same id)`);
+  check('deliveries received under 2+ deliveryIds (same message, user, channel)', dupLogical, `${accepted.length} accepted of ${provider.requests.length} requests; ${repeats} deliveryIds accepted more than once (at-least-once repeats, same id${repeats ? `, at ${repeatTimes} s` : ''})`);
   check('provider requests whose Idempotency-Key ≠ deliveryId', keyMismatch);
 
   // Expected external deliveries: each expected inbox row of a user with channels on and an address.
@@ -738,6 +742,7 @@ async function main() {
   log(`${vus.length} virtual users, ${world.orgs.length * VOLUNTEERS_PER_ORG} volunteers, ${world.venues.length} venues; load for ${CONFIG.durationS}s`);
 
   const loadStart = Date.now();
+  loadStartedAt = loadStart;
   // Each fault at its own time, whatever the others are doing (a restart can take a while on a loaded machine).
   const at = (s) => sleep(Math.max(0, loadStart + s * 1000 - Date.now()));
   const t = () => ((Date.now() - loadStart) / 1000).toFixed(1);
