@@ -51,7 +51,13 @@ export class FanOutService {
       recipients.map((r) => r.userId),
       external,
     );
-    // Enqueued after the rows commit, with the delivery id as job id: a re-run re-adds the same jobs, a no-op.
+    await this.enqueueDeliveries(pending);
+    this.logger.debug({ outboxId, type: message.type, recipients: recipients.length, deliveries: pending.length }, 'fanned out');
+    return recipients.length;
+  }
+
+  /** Enqueued after the rows commit, with the delivery id as job id: a re-run re-adds the same jobs, a no-op. */
+  async enqueueDeliveries(pending: { id: string; notBefore: Date }[]): Promise<void> {
     await this.deliveries.addBulk(
       pending.map((d) => ({
         name: 'deliver' as const,
@@ -64,7 +70,5 @@ export class FanOutService {
         },
       })),
     );
-    this.logger.debug({ outboxId, type: message.type, recipients: recipients.length, deliveries: pending.length }, 'fanned out');
-    return recipients.length;
   }
 }

@@ -8,4 +8,5 @@ export * from './notifications.repository';
 export * from './outbox-relay.service';
 export * from './queue-catalogue';
 export * from './queue.module';
+export * from './queue-resync.service';
 export * from './stage-timers.service';

@@ -8,6 +8,8 @@ import { NotificationsRepository } from './notifications.repository';
 import { OutboxRelayService } from './outbox-relay.service';
 import { OutboxRepository } from './outbox.repository';
 import { QueueModule } from './queue.module';
+import { QueueResyncRepository } from './queue-resync.repository';
+import { QueueResyncService } from './queue-resync.service';
 import { StageTimersRepository } from './stage-timers.repository';
 import { StageTimersService } from './stage-timers.service';
 
@@ -22,7 +24,7 @@ export class NotificationsModule {}
 /** What the worker runs: the relay, fan-out, deliveries and stage timers. Never imported by the API. */
 @Module({
   imports: [NotificationsModule, OrdersModule],
-  providers: [OutboxRepository, OutboxRelayService, FanOutService, DeliveryService, ChannelProviders, StageTimersRepository, StageTimersService],
-  exports: [OutboxRelayService, FanOutService, DeliveryService, StageTimersService],
+  providers: [OutboxRepository, OutboxRelayService, FanOutService, DeliveryService, ChannelProviders, StageTimersRepository, StageTimersService, QueueResyncRepository, QueueResyncService],
+  exports: [OutboxRelayService, FanOutService, DeliveryService, StageTimersService, QueueResyncService],
 })
 export class NotificationsWorkerModule {}
