@@ -3,3 +3,4 @@ export * from './problem-details.filter';
 export * from './validation.pipe';
 export * from './uuid-param.pipe';
 export * from './csv';
+export * from './json-body';
