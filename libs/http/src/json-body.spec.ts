@@ -18,6 +18,7 @@ describe('JSON body depth limit', () => {
     const done = jest.fn();
     parser({}, Buffer.from(nested(5000)), done);
     expect(done.mock.calls[0]?.[0]).toBeInstanceOf(ValidationError);
+    expect(done.mock.calls[0]?.[0]).toMatchObject({ status: 400, statusCode: 400, code: 'VALIDATION_FAILED' });
     expect(parse).not.toHaveBeenCalled();
     parser({}, Buffer.from('{"a":[1]}'), done);
     expect(done).toHaveBeenLastCalledWith(null, { a: [1] });

@@ -32,8 +32,11 @@ type Parser = (request: unknown, body: Buffer, done: Done) => void;
 /** Wraps Fastify's JSON parser (proto-poisoning checks and all) with the depth limit. */
 export function depthLimitedJsonParser(parse: Parser, maxDepth = MAX_JSON_DEPTH): Parser {
   return (request, body, done) => {
-    if (exceedsJsonDepth(body, maxDepth))
-      return done(new ValidationError(`The JSON body nests deeper than ${maxDepth} levels.`, [{ field: '', message: `nested deeper than ${maxDepth} levels` }]));
+    if (exceedsJsonDepth(body, maxDepth)) {
+      const error = new ValidationError(`The JSON body nests deeper than ${maxDepth} levels.`, [{ field: '', message: `nested deeper than ${maxDepth} levels` }]);
+      // Error handlers of plugins with their own (Bull Board's) read Fastify's `statusCode`, not ours.
+      return done(Object.assign(error, { statusCode: 400 }));
+    }
     parse(request, body, done);
   };
 }
