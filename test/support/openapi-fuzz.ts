@@ -246,6 +246,11 @@ export function validValue(doc: OpenApiDocument, schemaIn: Schema | undefined, n
         const codes = poolFor(name, pools, 'codes');
         if (codes.length > 0) return fc.constantFrom(...codes);
       }
+      // Cursors are base64url of `createdAt|id`: well-formed ones with instants at the edges of what JavaScript and PostgreSQL hold.
+      if (name === 'cursor')
+        return fc
+          .tuple(fc.constantFrom(new Date().toISOString(), '1970-01-01T00:00:00.000Z', '0000-01-01T00:00:00.000Z', '+275760-09-13T00:00:00.000Z', '-271821-04-20T00:00:00.000Z', '2026-02-30T00:00:00Z', 'x'), fc.uuid())
+          .map(([at, id]) => Buffer.from(`${at}|${id}`, 'utf8').toString('base64url'));
       const example = typeof schema.example === 'string' ? schema.example : undefined;
       if ((example && ISO_LIKE.test(example)) || TIME_NAMES.has(name)) return instant;
       if (example && TIME_OF_DAY.test(example))
