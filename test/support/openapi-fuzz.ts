@@ -203,7 +203,9 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
 const DAY_MS = 24 * 3600 * 1000;
 
 /** ISO 8601 with +08:00, `days` from now at a whole hour: future, past and far-future instants. */
-const instant = fc.tuple(fc.integer({ min: -30, max: 200 }), fc.integer({ min: 0, max: 23 }), fc.constantFrom(0, 30)).map(([days, hour, minute]) => {
+const instant = fc
+  .tuple(fc.oneof({ arbitrary: fc.integer({ min: 1, max: 170 }), weight: 4 }, { arbitrary: fc.integer({ min: -30, max: 400 }), weight: 1 }), fc.integer({ min: 0, max: 23 }), fc.constantFrom(0, 30))
+  .map(([days, hour, minute]) => {
   const d = new Date(Date.now() + days * DAY_MS);
   d.setUTCHours(hour, minute, 0, 0);
   return `${new Date(d.getTime() + 8 * 3600 * 1000).toISOString().slice(0, 19)}+08:00`;
@@ -252,9 +254,10 @@ export function validValue(doc: OpenApiDocument, schemaIn: Schema | undefined, n
           .tuple(fc.constantFrom(new Date().toISOString(), '1970-01-01T00:00:00.000Z', '0000-01-01T00:00:00.000Z', '+275760-09-13T00:00:00.000Z', '-271821-04-20T00:00:00.000Z', '2026-02-30T00:00:00Z', 'x'), fc.uuid())
           .map(([at, id]) => Buffer.from(`${at}|${id}`, 'utf8').toString('base64url'));
       const example = typeof schema.example === 'string' ? schema.example : undefined;
-      if ((example && ISO_LIKE.test(example)) || TIME_NAMES.has(name)) return instant;
       if (example && TIME_OF_DAY.test(example))
         return fc.tuple(fc.integer({ min: 0, max: 23 }), fc.constantFrom('00', '30')).map(([h, m]) => `${String(h).padStart(2, '0')}:${m}`);
+      if ((example && ISO_LIKE.test(example)) || TIME_NAMES.has(name)) return instant;
+      if (/password/i.test(name)) return fc.stringMatching(/^[a-z]{6,12}\d{2}$/);
       if (/phone/i.test(name)) return fc.stringMatching(/^1[3-9]\d{9}$/);
       if (/email/i.test(name)) return fc.emailAddress();
       if (schema.pattern) {
@@ -273,20 +276,35 @@ export function validValue(doc: OpenApiDocument, schemaIn: Schema | undefined, n
       const max = Math.floor(schema.maximum ?? Math.max(min, 100));
       const ints = fc.integer({ min, max: Math.max(min, max) });
       if (type === 'integer' || (schema.minimum !== undefined && Number.isInteger(schema.minimum) && schema.minimum >= 1)) return ints;
-      return fc.oneof(ints, fc.double({ min: schema.minimum ?? 0, max: schema.maximum ?? 100, noNaN: true }));
+      // OpenAPI says "number" for integers too (class-validator's @IsInt is not in the schema): mostly whole numbers.
+      const halves = fc.double({ min: schema.minimum ?? 0, max: schema.maximum ?? 100, noNaN: true }).map((x) => Math.max(schema.minimum ?? 0, Math.round(x * 2) / 2));
+      return fc.oneof({ arbitrary: ints, weight: 4 }, { arbitrary: halves, weight: 1 });
     }
     case 'boolean':
       return fc.boolean();
     case 'array': {
       const item = validValue(doc, schema.items, name.replace(/s$/, ''), pools, depth + 1);
       const minLength = schema.minItems ?? 0;
-      return fc.array(item, { minLength, maxLength: Math.max(minLength, Math.min(schema.maxItems ?? 3, 3)) });
+      // Unique items (codes, ids; objects by their first field, e.g. a skill's topic): the DTOs refuse repeats.
+      const selector = (v: unknown) => JSON.stringify(v && typeof v === 'object' && !Array.isArray(v) ? Object.values(v)[0] : v);
+      return fc.uniqueArray(item, { minLength, maxLength: Math.max(minLength, Math.min(schema.maxItems ?? 3, 3)), selector });
     }
     case 'object': {
       if (depth > 6 || !schema.properties) return fc.constant({});
       const required = new Set(schema.required ?? []);
       const props = Object.fromEntries(Object.entries(schema.properties).map(([k, s]) => [k, validValue(doc, s, k, pools, depth + 1)]));
-      return fc.record(props, { requiredKeys: [...required].filter((k) => k in props) });
+      const record = fc.record(props, { requiredKeys: [...required].filter((k) => k in props) });
+      // A time range (start, end as instants): mostly an end 1–4 hours after the start, as a real client sends.
+      const startExample = String(resolve(doc, schema.properties.start).example ?? '');
+      if (schema.properties.start && schema.properties.end && !TIME_OF_DAY.test(startExample))
+        return fc.oneof(
+          record,
+          fc.tuple(record, instant, fc.integer({ min: 1, max: 4 })).map(([r, from, hours]) => {
+            const to = new Date(new Date(from).getTime() + hours * 3600 * 1000);
+            return { ...(r as object), start: from, end: `${new Date(to.getTime() + 8 * 3600 * 1000).toISOString().slice(0, 19)}+08:00` };
+          }),
+        );
+      return record;
     }
     default:
       return fc.jsonValue({ maxDepth: 2 });
@@ -447,6 +465,9 @@ function pathValue(op: Operation, name: string, pools: FuzzPools): fc.Arbitrary<
 }
 
 function queryString(doc: OpenApiDocument, op: Operation, pools: FuzzPools): fc.Arbitrary<string> {
+  // Every parameter left out or valid, so the request reaches the database.
+  const valid = (p: OpenApiParameter) =>
+    fc.oneof(fc.constant<string[]>([]), validValue(doc, p.schema, p.name, pools).map((v) => [`${p.name}=${encode(String(v))}`]));
   const one = (p: OpenApiParameter) =>
     fc.oneof(
       { arbitrary: fc.constant<string[]>([]), weight: 3 },
@@ -460,7 +481,8 @@ function queryString(doc: OpenApiDocument, op: Operation, pools: FuzzPools): fc.
     { arbitrary: fc.constant<string[]>([]), weight: 6 },
     { arbitrary: fc.tuple(fc.constantFrom('x', 'role', '__proto__', 'constructor[prototype][a]', 'limit', 'status', ''), hostileString.filter((s) => s.length < 100)).map(([k, v]) => [`${encode(k)}=${encode(v)}`]), weight: 1 },
   );
-  return fc.tuple(fc.tuple(...op.queryParams.map(one)), extra).map(([parts, more]) => {
+  const params = fc.oneof(fc.tuple(...op.queryParams.map(valid)), fc.tuple(...op.queryParams.map(one)));
+  return fc.tuple(params, extra).map(([parts, more]) => {
     const all = [...parts.flat(), ...more];
     return all.length > 0 ? `?${all.join('&')}` : '';
   });
