@@ -45,6 +45,11 @@ describe('fuzzing findings stay fixed', () => {
     expect(problemMismatches(res, 422, 'UNKNOWN_REFERENCE')).toEqual([]);
   });
 
+  it('a NUL character that reaches PostgreSQL is 400 VALIDATION_FAILED (was 500: invalid byte sequence 0x00, FUZZ_SEED=5)', async () => {
+    const res = await t.http().post('/auth/login').send({ username: '     \u0000\r', password: 'awlbczezz29' });
+    expect(problemMismatches(res, 400, 'VALIDATION_FAILED')).toEqual([]);
+  });
+
   it('what Fastify refuses before routing is problem details too (was Fastify JSON)', async () => {
     expect(problemMismatches(await t.http().get('/orders/%zz').set(w.admin.auth), 400, 'VALIDATION_FAILED')).toEqual([]);
     expect(problemMismatches(await t.http().get(`/orders/${'x'.repeat(600)}`).set(w.admin.auth), 414, 'URI_TOO_LONG')).toEqual([]);

@@ -37,6 +37,11 @@ describe('problem details', () => {
     expect(toProblem({ statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE', message: 'x' }).body).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
   });
 
+  it('maps text PostgreSQL cannot store (a NUL character) to 400', () => {
+    const nul = Object.assign(new QueryFailedError('SELECT …', [], new Error('invalid byte sequence for encoding "UTF8": 0x00')), { code: '22021' });
+    expect(toProblem(nul).body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+  });
+
   it('maps a foreign key violation to 422 UNKNOWN_REFERENCE without the database message', () => {
     const fk = Object.assign(new QueryFailedError('INSERT …', [], new Error('violates foreign key constraint "x_user_id_fkey"')), { code: '23503' });
     const p = toProblem(fk);

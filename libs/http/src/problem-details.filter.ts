@@ -92,7 +92,8 @@ export function toProblem(error: unknown): Problem {
   if (error instanceof QueryFailedError) {
     const sqlState = (error as QueryFailedError & { code?: string }).code ?? '';
     if (UNAVAILABLE_SQLSTATES.has(sqlState)) return unavailable();
-    if (sqlState === '22P02' || sqlState === '22007' || sqlState === '22008' || sqlState === '22003' || sqlState === '22001')
+    // 22021/22P05: text PostgreSQL cannot store, e.g. a NUL character (U+0000) that no DTO refused.
+    if (['22P02', '22007', '22008', '22003', '22001', '22021', '22P05'].includes(sqlState))
       return problem(400, 'VALIDATION_FAILED', 'A value has the wrong form or is out of range.');
     if (sqlState === '40001' || sqlState === '40P01') return problem(409, 'CONCURRENT_UPDATE', 'A concurrent change won; try again.');
     // A row the request points at is not there (any more), e.g. a still valid token of a user since removed.
