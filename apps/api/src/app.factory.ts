@@ -1,7 +1,7 @@
 import fastifyCors from '@fastify/cors';
 import fastifyHelmet from '@fastify/helmet';
 import { type AppConfig, loadConfig } from '@kepu/config';
-import { createValidationPipe, ProblemDetailsFilter } from '@kepu/http';
+import { clientErrorHandler, createValidationPipe, depthLimitedJsonParser, frameworkErrorHandler, ProblemDetailsFilter } from '@kepu/http';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
@@ -23,6 +23,9 @@ export async function createApiApp(options: { logger?: boolean } = {}): Promise<
     // A caller's X-Request-Id is kept so one id follows a request across services.
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
+    // Refusals Fastify and Node answer before any route runs are problem details too.
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   });
   const fastify = adapter.getInstance();
   fastify.addHook('onRequest', async (request, reply) => {
@@ -38,6 +41,9 @@ export async function createApiApp(options: { logger?: boolean } = {}): Promise<
   });
   if (options.logger !== false) app.useLogger(app.get(Logger));
   await registerSecurityHeaders(app, config);
+  // Fastify's JSON parser behind a nesting limit: deep bodies overflow the validation pipe's stack.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  app.useBodyParser('application/json', { bodyLimit: config.bodyLimitBytes }, depthLimitedJsonParser((request, body, done) => parseJson(request as never, body as never, done)));
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.enableShutdownHooks();

@@ -4,3 +4,4 @@ export * from './validation.pipe';
 export * from './uuid-param.pipe';
 export * from './csv';
 export * from './password.validator';
+export * from './json-body';

@@ -2,7 +2,7 @@ import { ConflictError, NotFoundError, ValidationError } from '@kepu/core';
 import { BadRequestException } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import { QueryFailedError } from 'typeorm';
-import { toProblem } from './problem-details.filter';
+import { clientErrorHandler, toProblem } from './problem-details.filter';
 
 describe('problem details', () => {
   it('maps domain errors with their code and field errors', () => {
@@ -35,5 +35,39 @@ describe('problem details', () => {
     expect(limited.body).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
     expect(limited.headers['Retry-After']).toBeDefined();
     expect(toProblem({ statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE', message: 'x' }).body).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it('maps text PostgreSQL cannot store (a NUL character) to 400', () => {
+    const nul = Object.assign(new QueryFailedError('SELECT …', [], new Error('invalid byte sequence for encoding "UTF8": 0x00')), { code: '22021' });
+    expect(toProblem(nul).body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+  });
+
+  it('maps a foreign key violation to 422 UNKNOWN_REFERENCE without the database message', () => {
+    const fk = Object.assign(new QueryFailedError('INSERT …', [], new Error('violates foreign key constraint "x_user_id_fkey"')), { code: '23503' });
+    const p = toProblem(fk);
+    expect(p.body).toMatchObject({ status: 422, code: 'UNKNOWN_REFERENCE' });
+    expect(JSON.stringify(p.body)).not.toMatch(/foreign key|fkey/);
+  });
+
+  it('maps the refusals Fastify makes before routing', () => {
+    expect(toProblem({ statusCode: 414, code: 'FST_ERR_MAX_PARAM_LENGTH', message: "'/orders/xxxx' is exceeding the max param length" }).body).toMatchObject({
+      status: 414,
+      code: 'URI_TOO_LONG',
+      title: 'URI Too Long',
+      detail: 'A path parameter is too long.',
+    });
+    expect(toProblem({ statusCode: 400, code: 'FST_ERR_BAD_URL', message: "'/%zz' is not a valid url component" }).body.detail).not.toContain('%zz');
+  });
+
+  it('answers what Node’s HTTP parser refuses with a problem on the raw socket', () => {
+    const written: string[] = [];
+    const socket = { destroyed: false, writable: true, write: (s: string) => written.push(s), destroy: jest.fn() };
+    clientErrorHandler(Object.assign(new Error('Header overflow'), { code: 'HPE_HEADER_OVERFLOW' }), socket as never);
+    expect(written[0]).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\nContent-Type: application\/problem\+json/);
+    expect(JSON.parse(written[0]?.split('\r\n\r\n')[1] ?? '')).toMatchObject({ status: 431, code: 'HEADERS_TOO_LARGE' });
+    expect(socket.destroy).toHaveBeenCalled();
+    const reset = { ...socket, write: jest.fn(), destroy: jest.fn() };
+    clientErrorHandler(Object.assign(new Error('reset'), { code: 'ECONNRESET' }), reset as never);
+    expect(reset.write).not.toHaveBeenCalled();
   });
 });

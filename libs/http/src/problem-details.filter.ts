@@ -2,6 +2,7 @@ import { DomainError, type FieldError } from '@kepu/core';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
+import type { Duplex } from 'node:stream';
 import { QueryFailedError } from 'typeorm';
 
 export interface ProblemDetails {
@@ -26,11 +27,14 @@ const TITLES: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   406: 'Not Acceptable',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -42,11 +46,14 @@ const CODES: Record<number, string> = {
   404: 'NOT_FOUND',
   405: 'METHOD_NOT_ALLOWED',
   406: 'NOT_ACCEPTABLE',
+  408: 'REQUEST_TIMEOUT',
   409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
   415: 'UNSUPPORTED_MEDIA_TYPE',
   422: 'UNPROCESSABLE',
   429: 'RATE_LIMITED',
+  431: 'HEADERS_TOO_LARGE',
   500: 'INTERNAL_ERROR',
   503: 'DEPENDENCY_UNAVAILABLE',
 };
@@ -85,9 +92,12 @@ export function toProblem(error: unknown): Problem {
   if (error instanceof QueryFailedError) {
     const sqlState = (error as QueryFailedError & { code?: string }).code ?? '';
     if (UNAVAILABLE_SQLSTATES.has(sqlState)) return unavailable();
-    if (sqlState === '22P02' || sqlState === '22007' || sqlState === '22008' || sqlState === '22003' || sqlState === '22001')
+    // 22021/22P05: text PostgreSQL cannot store, e.g. a NUL character (U+0000) that no DTO refused.
+    if (['22P02', '22007', '22008', '22003', '22001', '22021', '22P05'].includes(sqlState))
       return problem(400, 'VALIDATION_FAILED', 'A value has the wrong form or is out of range.');
     if (sqlState === '40001' || sqlState === '40P01') return problem(409, 'CONCURRENT_UPDATE', 'A concurrent change won; try again.');
+    // A row the request points at is not there (any more), e.g. a still valid token of a user since removed.
+    if (sqlState === '23503') return problem(422, 'UNKNOWN_REFERENCE', 'The request refers to something that does not exist.');
   }
   const code = (error as { code?: string })?.code;
   const message = (error as { message?: string })?.message ?? '';
@@ -118,9 +128,36 @@ function fastifyMessage(error: { code?: string; message?: string }): string {
       return 'The body is too large.';
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return 'Unsupported content type; send application/json.';
+    case 'FST_ERR_BAD_URL':
+      return 'The URL is not valid (a malformed percent-escape?).';
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return 'A path parameter is too long.';
     default:
       return 'The request could not be read.';
   }
+}
+
+/**
+ * Fastify answers some refusals before any route or filter runs: a URL it cannot
+ * decode, a path parameter over its length limit (`frameworkErrors`), and what
+ * Node's HTTP parser rejects (`clientErrorHandler`: headers too large, a broken
+ * request line). These answer problem details too, not Fastify's own JSON.
+ */
+export function frameworkErrorHandler(error: unknown, _request: unknown, reply: FastifyReply): void {
+  sendProblem(reply, toProblem(error));
+}
+
+export function clientErrorHandler(error: Error & { code?: string }, socket: Duplex): void {
+  // A reset connection has nobody to answer (as Fastify's default handler).
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const detail = status === 408 ? 'The request took too long to arrive.' : status === 431 ? 'The request headers are too large.' : 'The request could not be read.';
+  const body = JSON.stringify(problem(status, CODES[status] ?? `HTTP_${status}`, detail).body);
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${status} ${TITLES[status]}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  socket.destroy(error);
 }
 
 export function sendProblem(reply: FastifyReply, p: Problem): void {

@@ -1,0 +1,143 @@
+'use strict';
+// A minimal GET /orders and GET /orders/:id, written only as a yardstick for the
+// reads of bench/mixed.bench.js: node:http + pg, the API's pool size (20), the same
+// bearer token (HS256, checked with node:crypto), the same scope filters in SQL as
+// libs/orders visibleTo (one statement per request), the same keyset order and the
+// same JSON field names. Not part of the product: no cursor, no filters, no phone
+// masking, no metrics, no logging.
+//
+//   DATABASE_URL=postgres://postgres@127.0.0.1:5432/kepu_bench_mixed JWT_SECRET=... PORT=4601 \
+//     node bench/reference-reads-server.js
+
+const http = require('node:http');
+const crypto = require('node:crypto');
+const { Pool } = require('pg');
+
+const PORT = Number(process.env.PORT || 4601);
+const JWT_SECRET = process.env.JWT_SECRET;
+if (!JWT_SECRET) {
+  console.error('JWT_SECRET is required');
+  process.exit(1);
+}
+const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DATABASE_POOL_SIZE || 20) });
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function verifyToken(header) {
+  const match = /^Bearer\s+(\S+)$/i.exec(header || '');
+  if (!match) return null;
+  const parts = match[1].split('.');
+  if (parts.length !== 3) return null;
+  const expected = crypto.createHmac('sha256', JWT_SECRET).update(`${parts[0]}.${parts[1]}`).digest();
+  const given = Buffer.from(parts[2], 'base64url');
+  if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return null;
+  try {
+    const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+    if (typeof claims.exp === 'number' && claims.exp * 1000 < Date.now()) return null;
+    return typeof claims.sub === 'string' ? claims : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The scope filter of libs/orders visibleTo, as SQL on `o` with the claim as $1. */
+function scope(claims) {
+  switch (claims.role) {
+    case 'city_admin':
+      return ['TRUE', []];
+    case 'district_coordinator':
+      return ['o.district_code = $1', [claims.dis]];
+    case 'resident':
+      return ['o.requester_id = $1', [claims.sub]];
+    case 'community_staff':
+      return ['o.community_code = $1', [claims.cc]];
+    case 'department_staff':
+      return ['o.department_id = $1', [claims.dep]];
+    case 'org_admin':
+      return [
+        '(o.organization_id = $1 OR o.offered_organization_id = $1 OR (o.is_open_to_organizations AND o.district_code IN (SELECT district_code FROM organization_districts WHERE organization_id = $1)))',
+        [claims.org],
+      ];
+    default:
+      return ['FALSE', []];
+  }
+}
+
+const iso = (d) => (d == null ? null : new Date(d).toISOString());
+const toOrderJson = (r) => ({
+  id: r.id,
+  code: r.code,
+  status: r.status,
+  version: r.version,
+  communityCode: r.community_code,
+  subdistrictCode: r.subdistrict_code,
+  districtCode: r.district_code,
+  requesterId: r.requester_id,
+  topic: r.topic,
+  audience: r.audience,
+  format: r.format,
+  title: r.title,
+  description: r.description,
+  expectedAttendance: r.expected_attendance,
+  preferredWindows: r.preferred_windows,
+  accessibilityNeeds: r.accessibility_needs,
+  contactName: r.contact_name,
+  contactPhone: r.contact_phone,
+  departmentId: r.department_id,
+  organizationId: r.organization_id,
+  offeredOrganizationId: r.offered_organization_id,
+  openToOrganizations: r.is_open_to_organizations,
+  scheduledStart: iso(r.scheduled_start),
+  scheduledEnd: iso(r.scheduled_end),
+  venueId: r.venue_id,
+  returnedCount: r.returned_count,
+  mergedIntoId: r.merged_into_id,
+  possibleDuplicateIds: r.possible_duplicate_ids,
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
+});
+
+function send(res, status, body, type = 'application/json') {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+const problem = (res, status, code) => send(res, status, { type: 'about:blank', title: http.STATUS_CODES[status], status, detail: code, code }, 'application/problem+json');
+
+async function handle(req, res) {
+  if (req.url === '/health') return send(res, 200, { status: 'ok' });
+  const claims = verifyToken(req.headers.authorization);
+  if (!claims) return problem(res, 401, 'UNAUTHENTICATED');
+  const url = new URL(req.url, 'http://x');
+  const [where, params] = scope(claims);
+  if (req.method === 'GET' && url.pathname === '/orders') {
+    const limit = Math.min(100, Math.max(1, Number(url.searchParams.get('limit') || 20)));
+    const { rows } = await pool.query(`SELECT o.* FROM orders o WHERE ${where} ORDER BY o.created_at DESC, o.id DESC LIMIT ${limit + 1}`, params);
+    const items = rows.slice(0, limit).map(toOrderJson);
+    const last = rows.length > limit ? items[items.length - 1] : null;
+    return send(res, 200, { items, nextCursor: last ? Buffer.from(`${last.createdAt}|${last.id}`).toString('base64url') : null });
+  }
+  const byId = /^\/orders\/([^/]+)$/.exec(url.pathname);
+  if (req.method === 'GET' && byId && UUID.test(byId[1])) {
+    const { rows } = await pool.query(`SELECT o.* FROM orders o WHERE o.id = $${params.length + 1} AND ${where}`, [...params, byId[1]]);
+    return rows[0] ? send(res, 200, toOrderJson(rows[0])) : problem(res, 404, 'NOT_FOUND');
+  }
+  return problem(res, 404, 'NOT_FOUND');
+}
+
+const server = http.createServer((req, res) => {
+  req.resume();
+  handle(req, res).catch((err) => {
+    console.error(err && err.message);
+    if (!res.headersSent) problem(res, 500, 'INTERNAL');
+  });
+});
+server.keepAliveTimeout = 65_000;
+server.listen(PORT, '127.0.0.1', () => console.log(JSON.stringify({ msg: 'reference reads server listening', port: PORT })));
+const shutdown = () => {
+  server.close();
+  server.closeAllConnections();
+  pool.end().finally(() => process.exit(0));
+  setTimeout(() => process.exit(0), 3000).unref();
+};
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
