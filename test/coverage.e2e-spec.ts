@@ -87,6 +87,7 @@ describe('coverage: API figures from the rollups equal a recomputation from the 
   let recent: Period;
   let long: Period;
   let lastMonth: Period;
+  let insideMonth: Period;
 
   beforeAll(async () => {
     t = await startTestApp('coverage', { QUEUE_PREFIX: suitePrefix('coverage'), OUTBOX_POLL_MS: '100' });
@@ -99,6 +100,7 @@ describe('coverage: API figures from the rollups equal a recomputation from the 
     long = { from: dayFromNumber(now - 160), to: dayFromNumber(now + 3) };
     const firstOfMonth = dayNumber(`${shanghaiDay(new Date()).slice(0, 7)}-01`) ?? now;
     lastMonth = { from: `${dayFromNumber(firstOfMonth - 1).slice(0, 7)}-01`, to: dayFromNumber(firstOfMonth - 1) };
+    insideMonth = { from: `${lastMonth.from.slice(0, 8)}05`, to: `${lastMonth.from.slice(0, 8)}27` };
 
     // Through the API: a delivered and rated order in A1, an accepted one in A1, a rejected one in A2, a submitted one in B1.
     const volunteer = await createVolunteerWithLogin(t, { organizationId: w.organizations.haidian });
@@ -165,6 +167,7 @@ describe('coverage: API figures from the rollups equal a recomputation from the 
     ['the last 90 days', () => recent],
     ['150 days (whole months plus edge days)', () => long],
     ['last calendar month', () => lastMonth],
+    ['days 5–27 of last month (Fenwick nodes at both ends)', () => insideMonth],
   ])('city view and drill-down equal the recomputation over %s', async (_name, period) => {
     await expectFiguresMatchOrders(period());
   });

@@ -6,9 +6,13 @@ import {
   dayFromNumber,
   dayNumber,
   daysSince,
+  fenwickNodeFirstDay,
+  fenwickPrefixNodes,
+  fenwickUpdateNodes,
   gapCutoffDay,
   medianFromHistogram,
   resolvePeriod,
+  rollupPlan,
   shanghaiDay,
   splitPeriod,
   YEAR_BITS,
@@ -72,6 +76,52 @@ describe('coverage periods', () => {
         expect(covered.sort()).toEqual(daysOf(period.from, period.to));
         // edge days never fill a whole month: at most 30 at each end
         expect(days.length).toBeLessThanOrEqual(60);
+      }),
+    );
+  });
+});
+
+describe('rollup plan: whole months plus Fenwick nodes inside the edge months', () => {
+  it('a node covers the days a prefix sum expects, and an update reaches every node covering the day', () => {
+    for (const length of [28, 29, 30, 31])
+      for (let day = 1; day <= length; day++) {
+        const updated = fenwickUpdateNodes(day, length);
+        for (let node = 1; node <= length; node++) expect(updated.includes(node)).toBe(fenwickNodeFirstDay(node) <= day && day <= node);
+        for (let e = 1; e <= length; e++) {
+          const covering = fenwickPrefixNodes(e).filter((node) => fenwickNodeFirstDay(node) <= day && day <= node);
+          expect(covering).toHaveLength(day <= e ? 1 : 0);
+        }
+      }
+  });
+
+  it('the default 90 days are two months and a handful of nodes', () => {
+    expect(rollupPlan({ from: '2026-09-01', to: '2026-11-29' })).toEqual({
+      months: ['2026-09-01', '2026-10-01'],
+      nodes: [
+        { day: '2026-11-16', sign: 1 },
+        { day: '2026-11-24', sign: 1 },
+        { day: '2026-11-28', sign: 1 },
+        { day: '2026-11-29', sign: 1 },
+      ],
+    });
+  });
+
+  it('counts every day of the period exactly once, and no other day', () => {
+    fc.assert(
+      fc.property(periodArb, (period) => {
+        const { months, nodes } = rollupPlan(period);
+        const weight = new Map<string, number>();
+        const bump = (day: string, by: number) => weight.set(day, (weight.get(day) ?? 0) + by);
+        for (const month of months) for (const d of daysOf(month, dayFromNumber(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 1) / 86_400_000 - 1))) bump(d, 1);
+        for (const { day, sign } of nodes) {
+          const node = Number(day.slice(8, 10));
+          const first = `${day.slice(0, 8)}${String(fenwickNodeFirstDay(node)).padStart(2, '0')}`;
+          for (const d of daysOf(first, day)) bump(d, sign);
+        }
+        const counted = [...weight].filter(([, w]) => w !== 0);
+        expect(counted.every(([, w]) => w === 1)).toBe(true);
+        expect(counted.map(([d]) => d).sort()).toEqual(daysOf(period.from, period.to));
+        expect(nodes.length).toBeLessThanOrEqual(20);
       }),
     );
   });

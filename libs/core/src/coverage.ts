@@ -92,6 +92,64 @@ export function splitPeriod(period: Period): { months: string[]; days: string[] 
   return { months, days };
 }
 
+/**
+ * Day rollups are stored as a Fenwick (binary indexed) tree inside each month:
+ * the node of day i (1-based in its month) sums days (i − lowbit(i)) + 1 … i.
+ * A day's change updates at most 5 nodes (i, i + lowbit(i), … ≤ month length);
+ * the sum of days 1…e reads at most 5 (e, e − lowbit(e), … > 0).
+ */
+const lowbit = (i: number): number => i & -i;
+
+/** The nodes (days of the month, 1-based) a change on day `day` updates, in a month of `length` days. */
+export function fenwickUpdateNodes(day: number, length: number): number[] {
+  const nodes: number[] = [];
+  for (let i = day; i <= length; i += lowbit(i)) nodes.push(i);
+  return nodes;
+}
+
+/** The nodes whose sum is days 1…`day` of a month. */
+export function fenwickPrefixNodes(day: number): number[] {
+  const nodes: number[] = [];
+  for (let i = day; i > 0; i -= lowbit(i)) nodes.push(i);
+  return nodes;
+}
+
+/** The first day of a node: node i covers days (i − lowbit(i)) + 1 … i. */
+export const fenwickNodeFirstDay = (node: number): number => node - lowbit(node) + 1;
+
+/**
+ * What a period is read from: whole calendar months (their first days), and
+ * Fenwick nodes (their days) with a sign, +1 or −1, for the partial months at
+ * its edges: days a…b of a month = prefix(b) − prefix(a − 1). At most
+ * months + 20 rows per region, typically months + ~5, whatever the period.
+ */
+export function rollupPlan(period: Period): { months: string[]; nodes: { day: string; sign: number }[] } {
+  const { months } = splitPeriod(period);
+  const from = dayNumber(period.from) ?? 0;
+  const to = dayNumber(period.to) ?? 0;
+  const signs = new Map<number, number>();
+  const add = (monthStart: number, nodes: number[], sign: number) => {
+    for (const node of nodes) signs.set(monthStart + node - 1, (signs.get(monthStart + node - 1) ?? 0) + sign);
+  };
+  let day = from;
+  while (day <= to) {
+    const date = new Date(day * DAY_MS);
+    const monthStart = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1) / DAY_MS;
+    const monthEnd = Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1) / DAY_MS - 1;
+    const last = Math.min(to, monthEnd);
+    if (!(day === monthStart && last === monthEnd)) {
+      add(monthStart, fenwickPrefixNodes(last - monthStart + 1), 1);
+      if (day > monthStart) add(monthStart, fenwickPrefixNodes(day - monthStart), -1);
+    }
+    day = last + 1;
+  }
+  const nodes = [...signs]
+    .filter(([, sign]) => sign !== 0)
+    .sort(([a], [b]) => a - b)
+    .map(([n, sign]) => ({ day: dayFromNumber(n), sign }));
+  return { months, nodes };
+}
+
 /** Bits per year in the served-days strings: day of the year − 1, 366 for leap years. */
 export const YEAR_BITS = 366;
 

@@ -29,11 +29,12 @@ export class Coverage1764360000000 implements MigrationInterface {
         sla_breaches int NOT NULL DEFAULT 0
       )`);
     await q.query(`CREATE INDEX coverage_order_facts_community_idx ON coverage_order_facts (community_code)`);
-    // Counters of a region (district or subdistrict) for a day ('d') or a calendar month ('m'): key → number.
+    // Counters of a region (district or subdistrict), key → number, for a calendar month ('m') or a
+    // Fenwick node of days inside a month ('f', period_start = the node's last day): libs/core coverage.ts.
     await q.query(`
       CREATE TABLE coverage_rollups (
         region_code varchar(9) NOT NULL,
-        grain char(1) NOT NULL CHECK (grain IN ('d','m')),
+        grain char(1) NOT NULL CHECK (grain IN ('f','m')),
         period_start date NOT NULL,
         counters jsonb NOT NULL DEFAULT '{}',
         PRIMARY KEY (region_code, grain, period_start)
@@ -69,9 +70,26 @@ export class Coverage1764360000000 implements MigrationInterface {
               GROUP BY key) sums
         WHERE total <> 0
       $$`);
+    // The Fenwick nodes a change on `day` updates: day i of its month, then i + lowbit(i), … up to the month's length.
+    await q.query(`
+      CREATE FUNCTION coverage_fenwick_nodes(day date) RETURNS date[]
+      LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+      DECLARE
+        month_start date := date_trunc('month', day)::date;
+        month_length int := extract(day FROM date_trunc('month', day) + interval '1 month - 1 day')::int;
+        i int := extract(day FROM day)::int;
+        nodes date[] := '{}';
+      BEGIN
+        WHILE i <= month_length LOOP
+          nodes := nodes || (month_start + i - 1);
+          i := i + (i & -i);
+        END LOOP;
+        RETURN nodes;
+      END $$`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP FUNCTION IF EXISTS coverage_fenwick_nodes(date)`);
     await q.query(`DROP FUNCTION IF EXISTS coverage_counters_add(jsonb, jsonb)`);
     await q.query(`DROP TABLE IF EXISTS coverage_communities, coverage_served_days, coverage_rollups, coverage_order_facts`);
   }
