@@ -35,6 +35,8 @@ const CONFIG = {
   warmupS: int('BENCH_WARMUP_S', 3),
   connections: int('BENCH_CONNECTIONS', 10),
   naiveRuns: int('BENCH_NAIVE_RUNS', 10),
+  /** 1: measure the database a previous run seeded and rebuilt, without seeding again (for iterating on the read path). */
+  reuse: env.BENCH_REUSE_DB === '1',
   aimP95Ms: 50,
   aimSpeedup: 20,
   timeoutS: int('BENCH_TIMEOUT_S', 1800),
@@ -137,12 +139,39 @@ async function seed(pg) {
      SELECT id, district_code, 'dispatch', 1, created_at, created_at + interval '1 day' FROM orders WHERE abs(hashtext(code)) % 8 = 0`,
   );
   await pg.query(`ANALYZE`);
+  return { ...(await dataCounts(pg)), seedS: (Date.now() - t0) / 1000 };
+}
+
+async function dataCounts(pg) {
   const { rows } = await pg.query(
     `SELECT (SELECT count(*) FROM orders)::int AS orders, (SELECT count(DISTINCT community_code) FROM orders)::int AS communities,
             (SELECT count(*) FROM order_events)::int AS events, (SELECT count(*) FROM service_records)::int AS service_records,
             (SELECT count(*) FROM sla_breaches)::int AS breaches, pg_size_pretty(pg_total_relation_size('orders')) AS orders_size`,
   );
-  return { ...rows[0], seedS: (Date.now() - t0) / 1000 };
+  return rows[0];
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux); null elsewhere. */
+function cpuSeconds(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU used by the API process and by this database's PostgreSQL backends: what a request costs, whatever else the machine runs. */
+async function cpuSnapshot(apiPid) {
+  const { rows } = await withPg(DATABASE_URL, (pg) => pg.query(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [CONFIG.database]));
+  return { api: cpuSeconds(apiPid), backends: new Map(rows.map((r) => [r.pid, cpuSeconds(r.pid)])) };
+}
+
+function cpuDelta(before, after) {
+  if (before.api === null || after.api === null) return null;
+  let db = 0;
+  for (const [pid, seconds] of after.backends) if (seconds !== null) db += seconds - (before.backends.get(pid) ?? 0);
+  return { api: after.api - before.api, db };
 }
 
 /** autocannon reports p97.5 but not p95: every latency is kept and the percentiles computed exactly. */
@@ -187,14 +216,20 @@ async function main() {
   for (const entry of ['dist/apps/api/src/main.js', 'dist/apps/cli/src/main.js', 'dist/libs/coverage/src/coverage-naive.js']) {
     if (!fs.existsSync(path.join(ROOT, entry))) throw new Error(`${entry} is missing: run \`npm run build\` (or \`npm run bench:coverage\`)`);
   }
-  await freshDatabase();
-  const counts = await withPg(DATABASE_URL, (pg) => seed(pg));
-  log(`seeded in ${counts.seedS.toFixed(0)}s: ${JSON.stringify(counts)}`);
-  const r0 = Date.now();
-  log('coverage:rebuild');
-  const rebuildOutput = cli('coverage:rebuild', CONFIG.timeoutS * 1000).trim();
-  const rebuildS = (Date.now() - r0) / 1000;
-  log(rebuildOutput);
+  let counts;
+  let rebuildS = null;
+  if (CONFIG.reuse) {
+    log(`BENCH_REUSE_DB=1: measuring ${CONFIG.database} as a previous run left it`);
+    counts = await withPg(DATABASE_URL, async (pg) => ({ ...(await dataCounts(pg)), seedS: null }));
+  } else {
+    await freshDatabase();
+    counts = await withPg(DATABASE_URL, (pg) => seed(pg));
+    log(`seeded in ${counts.seedS.toFixed(0)}s: ${JSON.stringify(counts)}`);
+    const r0 = Date.now();
+    log('coverage:rebuild');
+    log(cli('coverage:rebuild', CONFIG.timeoutS * 1000).trim());
+    rebuildS = (Date.now() - r0) / 1000;
+  }
   const sizes = await withPg(DATABASE_URL, async (pg) => (await pg.query(
     `SELECT (SELECT count(*) FROM coverage_rollups)::int AS rollups, pg_size_pretty(pg_total_relation_size('coverage_rollups')) AS rollups_size,
             (SELECT count(*) FROM coverage_served_days)::int AS served_rows, pg_size_pretty(pg_total_relation_size('coverage_order_facts')) AS facts_size`,
@@ -221,7 +256,9 @@ async function main() {
   const singleSorted = [...single.latencies].sort((a, b) => a - b);
   log(`measuring: ${CONFIG.connections} connections, ${CONFIG.durationS}s`);
   const load = os.loadavg()[0];
+  const cpuBefore = await cpuSnapshot(api.pid);
   const { result, latencies } = await fire(urlPath, token, CONFIG.durationS);
+  const cpu = cpuDelta(cpuBefore, await cpuSnapshot(api.pid));
   await stopChild(api);
 
   const sorted = [...latencies].sort((a, b) => a - b);
@@ -236,8 +273,8 @@ async function main() {
   const report = [
     `GET /coverage/districts (city_admin, all 16 districts, default period ${period.from}..${period.to}) vs the naive GROUP BY over orders`,
     `machine: ${os.cpus().length} cores (${os.cpus()[0] && os.cpus()[0].model}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; date ${new Date().toISOString()}`,
-    `data: ${counts.orders} orders (${counts.orders_size}) over ${counts.communities} communities and ${CONFIG.spanDays} days, ${counts.events} scheduling events, ${counts.service_records} service records, ${counts.breaches} SLA breaches; seeded in ${counts.seedS.toFixed(0)}s`,
-    `rollups: coverage:rebuild in ${rebuildS.toFixed(0)}s → ${sizes.rollups} rollup rows (${sizes.rollups_size}), ${sizes.served_rows} served-days rows, facts ${sizes.facts_size}`,
+    `data: ${counts.orders} orders (${counts.orders_size}) over ${counts.communities} communities, ${counts.events} scheduling events, ${counts.service_records} service records, ${counts.breaches} SLA breaches; ${counts.seedS === null ? 'seeded by a previous run (BENCH_REUSE_DB=1)' : `seeded over ${CONFIG.spanDays} days in ${counts.seedS.toFixed(0)}s`}`,
+    `rollups: ${rebuildS === null ? 'as rebuilt by that run' : `coverage:rebuild in ${rebuildS.toFixed(0)}s`} → ${sizes.rollups} rollup rows (${sizes.rollups_size}), ${sizes.served_rows} served-days rows, facts ${sizes.facts_size}`,
     'check: the API\'s figures equal the naive recomputation for all 16 districts',
     '',
     `| variant | p50 ms | p95 ms | req/s | 2xx / non-2xx / errors |`,
@@ -245,6 +282,9 @@ async function main() {
     `| API, ${CONFIG.connections} connections (autocannon, ${CONFIG.durationS}s) | ${fmt(p50)} | ${fmt(p95)} | ${result.requests.average.toFixed(0)} | ${result['2xx']} / ${result.non2xx} / ${result.errors + result.timeouts} |`,
     `| API, 1 connection (autocannon, 5s) | ${fmt(single50)} | ${fmt(single95)} | ${single.result.requests.average.toFixed(0)} | ${single.result['2xx']} / ${single.result.non2xx} / ${single.result.errors + single.result.timeouts} |`,
     `| naive GROUP BY over orders (${CONFIG.naiveRuns} runs, one at a time) | ${fmt(naive50)} | ${fmt(naive95)} | ${(1000 / naive50).toFixed(2)} | |`,
+    ...(cpu && result['2xx'] > 0
+      ? [`CPU per request at ${CONFIG.connections} connections: API ${((cpu.api * 1000) / result['2xx']).toFixed(1)} ms + PostgreSQL ${((cpu.db * 1000) / result['2xx']).toFixed(1)} ms`]
+      : []),
     '',
     `aim p95 < ${CONFIG.aimP95Ms} ms at ${CONFIG.connections} connections: ${p95 < CONFIG.aimP95Ms ? 'met' : 'missed'} (1 connection: ${single95 < CONFIG.aimP95Ms ? 'met' : 'missed'});` +
       ` speed-up naive p50 / API p50 (1 connection): ${speedup.toFixed(0)}× (aim ≥ ${CONFIG.aimSpeedup}×: ${speedup >= CONFIG.aimSpeedup ? 'met' : 'missed'})`,
@@ -252,7 +292,7 @@ async function main() {
     `elapsed ${((Date.now() - started) / 1000).toFixed(0)}s`,
   ].join('\n');
   process.stdout.write(`${report}\n`);
-  fs.appendFileSync(CONFIG.results, `\n## GET /coverage/districts (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC)\n\nCommand: \`npm run bench:coverage\`\n\n${report}\n`);
+  fs.appendFileSync(CONFIG.results, `\n## GET /coverage/districts (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC)\n\nCommand: \`${CONFIG.reuse ? 'BENCH_REUSE_DB=1 node bench/coverage.bench.js' : 'npm run bench:coverage'}\`\n\n${report}\n`);
   log(`appended to ${path.relative(ROOT, CONFIG.results)}`);
   if (result.non2xx + single.result.non2xx > 0 || result.errors > 0) process.exitCode = 3;
 }

@@ -265,6 +265,12 @@ describe('coverage: API figures from the rollups equal a recomputation from the 
     }
   });
 
+  it('is in the OpenAPI document', async () => {
+    const doc = (await t.http().get('/docs-json').expect(200)).body as { paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
+    for (const path of ['/coverage/districts', '/coverage/districts/{code}', '/coverage/districts/{code}/gaps']) expect(doc.paths[path]).toBeDefined();
+    for (const schema of ['DistrictCoverageView', 'DistrictCoverageDetailView', 'AudienceFiguresView', 'CoverageGapPageView']) expect(doc.components.schemas[schema]).toBeDefined();
+  });
+
   it('every table as CSV with a header row', async () => {
     const city = await t.http().get('/coverage/districts').query(recent).set(w.admin.auth).set('Accept', 'text/csv').expect(200);
     expect(city.headers['content-type']).toContain('text/csv');

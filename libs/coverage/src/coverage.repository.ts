@@ -131,7 +131,8 @@ export class CoverageRepository {
       const sign = row.grain === 'm' ? 1 : (signs.get(row.day) ?? 0);
       let counters = byRegion.get(row.region_code);
       if (!counters) byRegion.set(row.region_code, (counters = new Map()));
-      for (const [key, value] of Object.entries(row.counters)) counters.set(key, (counters.get(key) ?? 0) + sign * Number(value));
+      const values = row.counters;
+      for (const key in values) counters.set(key, (counters.get(key) ?? 0) + sign * Number(values[key]));
     }
     return byRegion;
   }
