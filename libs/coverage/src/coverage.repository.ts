@@ -1,3 +1,4 @@
+import { Sql } from '@kepu/db';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -126,28 +127,39 @@ export class CoverageRepository {
       [regionCodes, months, nodes.map((n) => n.day)],
     );
     const signs = new Map(nodes.map((n) => [n.day, n.sign]));
-    const byRegion = new Map<string, Map<string, number>>();
+    // Plain objects while adding (a few hundred rows of a few hundred keys), Maps for the answer.
+    const sums = new Map<string, Record<string, number>>();
     for (const row of rows) {
       const sign = row.grain === 'm' ? 1 : (signs.get(row.day) ?? 0);
-      let counters = byRegion.get(row.region_code);
-      if (!counters) byRegion.set(row.region_code, (counters = new Map()));
+      let acc = sums.get(row.region_code);
+      if (!acc) sums.set(row.region_code, (acc = Object.create(null) as Record<string, number>));
       const values = row.counters;
-      for (const key in values) counters.set(key, (counters.get(key) ?? 0) + sign * Number(values[key]));
+      for (const key in values) acc[key] = (acc[key] ?? 0) + sign * (values[key] as number);
     }
+    const byRegion = new Map<string, Map<string, number>>();
+    for (const [region, acc] of sums) byRegion.set(region, new Map(Object.entries(acc)));
     return byRegion;
   }
 
   /** Communities with a served day inside the masks, per district (or per subdistrict of one district). */
   async coveredCommunities(masks: { year: number; mask: string }[], districtCode: string | null, by: 'district' | 'subdistrict'): Promise<Map<string, number>> {
+    if (masks.length === 0) return new Map();
     const column = by === 'district' ? 's.district_code' : 's.subdistrict_code';
+    const sql = new Sql();
+    // Each mask a constant of the statement (not a cast per row): one index-only pass over the years' rows.
+    const inPeriod = masks
+      .map((m) => `(s.year = ${sql.param(m.year)} AND (s.days & ${sql.param(m.mask)}::bit(366)) <> B'0'::bit(366))`)
+      .join(' OR ');
+    const years = sql.param(masks.map((m) => m.year));
+    const district = districtCode === null ? '' : `AND s.district_code = ${sql.param(districtCode)}`;
+    // One row per (community, year): over one year a plain count is the number of communities.
+    const counted = masks.length === 1 ? 'count(*)' : 'count(DISTINCT s.community_code)';
     const rows = await this.dataSource.query<{ code: string; n: number }[]>(
-      `SELECT ${column} AS code, count(DISTINCT s.community_code)::int AS n
-       FROM unnest($1::int[], $2::text[]) AS m(year, mask)
-       JOIN coverage_served_days s ON s.year = m.year
-       WHERE ${districtCode === null ? 'TRUE' : 's.district_code = $3'}
-         AND (s.days & m.mask::bit(366)) <> repeat('0', 366)::bit(366)
+      `SELECT ${column} AS code, ${counted}::int AS n
+       FROM coverage_served_days s
+       WHERE s.year = ANY(${years}::int[]) ${district} AND (${inPeriod})
        GROUP BY ${column}`,
-      [masks.map((m) => m.year), masks.map((m) => m.mask), ...(districtCode === null ? [] : [districtCode])],
+      sql.params,
     );
     return new Map(rows.map((r) => [r.code, r.n]));
   }
