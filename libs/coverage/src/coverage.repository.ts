@@ -2,7 +2,7 @@ import { Sql } from '@kepu/db';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { communityGapsSql, contributionsSql, COVERED_SQL, FACT_COLUMNS, factsFromOrdersSql, PENDING_SQL, servedDaysSql } from './coverage-sql';
+import { communityGapsSql, contributionsSql, COUNTERS_OBJECT_SQL, COVERED_SQL, FACT_COLUMNS, factsFromOrdersSql, PENDING_SQL, servedDaysSql } from './coverage-sql';
 
 export interface GapRow {
   communityCode: string;
@@ -65,7 +65,7 @@ export class CoverageRepository {
       ),
       rollups AS (
         INSERT INTO coverage_rollups (${ROLLUP_KEY_COLUMNS}, counters)
-        SELECT ${ROLLUP_KEY_COLUMNS}, jsonb_object_agg(key, value)
+        SELECT ${ROLLUP_KEY_COLUMNS}, ${COUNTERS_OBJECT_SQL}
         FROM (SELECT ${ROLLUP_KEY_COLUMNS}, key, sum(value) AS value
               FROM (${contributionsSql('SELECT * FROM changed', ['m', 'f'])}) c
               GROUP BY ${ROLLUP_KEY_COLUMNS}, key HAVING sum(value) <> 0) sums
@@ -118,7 +118,7 @@ export class CoverageRepository {
    * as they are and added up here (cheaper than expanding them in SQL).
    */
   async counters(regionCodes: string[], months: string[], nodes: { day: string; sign: number }[]): Promise<Map<string, Map<string, number>>> {
-    const rows = await this.dataSource.query<{ region_code: string; grain: string; day: string; counters: Record<string, number> }[]>(
+    const rows = await this.dataSource.query<{ region_code: string; grain: string; day: string; counters: Record<string, number> & { h?: number[] } }[]>(
       `SELECT region_code, grain, period_start::text AS day, counters FROM coverage_rollups
        WHERE region_code = ANY($1::varchar[]) AND grain = 'm' AND period_start = ANY($2::date[])
        UNION ALL
@@ -127,17 +127,22 @@ export class CoverageRepository {
       [regionCodes, months, nodes.map((n) => n.day)],
     );
     const signs = new Map(nodes.map((n) => [n.day, n.sign]));
-    // Plain objects while adding (a few hundred rows of a few hundred keys), Maps for the answer.
-    const sums = new Map<string, Record<string, number>>();
+    // Plain objects and arrays while adding (a few hundred rows), Maps for the answer.
+    const sums = new Map<string, { counters: Record<string, number>; hours: number[] }>();
     for (const row of rows) {
       const sign = row.grain === 'm' ? 1 : (signs.get(row.day) ?? 0);
       let acc = sums.get(row.region_code);
-      if (!acc) sums.set(row.region_code, (acc = Object.create(null) as Record<string, number>));
-      const values = row.counters;
-      for (const key in values) acc[key] = (acc[key] ?? 0) + sign * (values[key] as number);
+      if (!acc) sums.set(row.region_code, (acc = { counters: Object.create(null) as Record<string, number>, hours: [] }));
+      const { h, ...values } = row.counters;
+      for (const key in values) acc.counters[key] = (acc.counters[key] ?? 0) + sign * (values[key] as number);
+      if (h) for (let i = 0; i < h.length; i++) acc.hours[i] = (acc.hours[i] ?? 0) + sign * (h[i] as number);
     }
     const byRegion = new Map<string, Map<string, number>>();
-    for (const [region, acc] of sums) byRegion.set(region, new Map(Object.entries(acc)));
+    for (const [region, acc] of sums) {
+      const counters = new Map(Object.entries(acc.counters));
+      acc.hours.forEach((n, hours) => n !== 0 && counters.set(`h:${hours}`, n));
+      byRegion.set(region, counters);
+    }
     return byRegion;
   }
 
@@ -211,7 +216,7 @@ export async function rebuildCoverage(manager: Pick<EntityManager, 'query'>): Pr
   );
   await manager.query(
     `INSERT INTO coverage_rollups (${ROLLUP_KEY_COLUMNS}, counters)
-     SELECT region_code, grain, period_start, jsonb_object_agg(key, value)
+     SELECT region_code, grain, period_start, ${COUNTERS_OBJECT_SQL}
      FROM (SELECT region_code, 'm' AS grain, date_trunc('month', day)::date AS period_start, key, sum(value) AS value
            FROM coverage_day_totals GROUP BY 1, 2, 3, 4
            UNION ALL
