@@ -301,6 +301,7 @@ async function main() {
     `| API, ${CONFIG.connections} connections, 30 different periods (${CONFIG.durationS}s) | ${fmt(percentile(variedSorted, 50))} | ${fmt(percentile(variedSorted, 95))} | ${varied.result.requests.average.toFixed(0)} | ${varied.result['2xx']} / ${varied.result.non2xx} / ${varied.result.errors + varied.result.timeouts} |`,
     `| API, 1 connection (autocannon, 5s) | ${fmt(single50)} | ${fmt(single95)} | ${single.result.requests.average.toFixed(0)} | ${single.result['2xx']} / ${single.result.non2xx} / ${single.result.errors + single.result.timeouts} |`,
     `| naive GROUP BY over orders (${CONFIG.naiveRuns} runs, one at a time) | ${fmt(naive50)} | ${fmt(naive95)} | ${(1000 / naive50).toFixed(2)} | |`,
+    '',
     ...(cpu && result['2xx'] > 0
       ? [`CPU per request at ${CONFIG.connections} connections: API ${((cpu.api * 1000) / result['2xx']).toFixed(1)} ms + PostgreSQL ${((cpu.db * 1000) / result['2xx']).toFixed(1)} ms (same period: concurrent requests share a computation)`]
       : []),
