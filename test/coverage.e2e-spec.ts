@@ -3,7 +3,8 @@ import { CoverageRepository, naiveCommunities, naiveCoverage, type Query } from 
 import type { Job } from 'bullmq';
 import { CoverageProcessor } from '../apps/worker/src/processors/coverage.processor';
 import { acceptedOrder, createVenue, createVolunteer, createVolunteerWithLogin } from './support/fulfilment-world';
-import { startTestApp, type TestApp } from './support/test-app';
+import { count, startTestApp, type TestApp } from './support/test-app';
+import { waitFor } from './support/wait';
 import { drain, openTestQueues, startTestWorker, suitePrefix, type TestQueues, type TestWorker } from './support/test-worker';
 import { CHAOYANG, COMMUNITY_A2, COMMUNITY_B1, createWorld, HAIDIAN, orderBody, type OrderJson, type World } from './support/world';
 
@@ -236,6 +237,18 @@ describe('coverage: API figures from the rollups equal a recomputation from the 
     await worker.app.get(CoverageRepository).rebuild();
     expect(normalise((await t.db.query(content)).rows)).toEqual(maintained);
     await expectFiguresMatchOrders(recent);
+  });
+
+  it('a worker that starts with orders but no coverage facts (an upgraded database) rebuilds them', async () => {
+    await t.db.query(`TRUNCATE coverage_order_facts, coverage_rollups, coverage_served_days, coverage_communities`);
+    const second = await startTestWorker();
+    try {
+      const orders = await count(t.db, 'orders');
+      await waitFor(async () => (await count(t.db, 'coverage_order_facts')) === orders, 30_000, 'the start-up rebuild');
+      await expectFiguresMatchOrders(recent);
+    } finally {
+      await second.close();
+    }
   });
 
   it('scope: a coordinator sees its own district only; other roles are refused', async () => {

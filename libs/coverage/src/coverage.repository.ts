@@ -113,6 +113,22 @@ export class CoverageRepository {
   }
 
   /**
+   * Rebuilds when there are orders but no coverage facts yet (a database that
+   * had orders before the coverage migration, or orders written around the
+   * outbox); under a lock, so of several workers starting at once one rebuilds.
+   * Null when nothing was to be done.
+   */
+  async rebuildIfEmpty(): Promise<{ facts: number; rollups: number } | null> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('coverage-rebuild', 5))`);
+      const rows = await manager.query<{ is_needed: boolean }[]>(
+        `SELECT NOT EXISTS (SELECT 1 FROM coverage_order_facts) AND EXISTS (SELECT 1 FROM orders) AS is_needed`,
+      );
+      return rows[0]?.is_needed ? rebuildCoverage(manager) : null;
+    });
+  }
+
+  /**
    * Counters per region over whole months (first days) and signed Fenwick
    * nodes (last days), as libs/core rollupPlan gives them: the rows are read
    * as they are and added up here (cheaper than expanding them in SQL).
