@@ -35,6 +35,7 @@ const CONFIG = {
   warmupS: int('BENCH_WARMUP_S', 3),
   connections: int('BENCH_CONNECTIONS', 10),
   naiveRuns: int('BENCH_NAIVE_RUNS', 10),
+  refreshOrders: int('BENCH_REFRESH_ORDERS', 500),
   /** 1: measure the database a previous run seeded and rebuilt, without seeding again (for iterating on the read path). */
   reuse: env.BENCH_REUSE_DB === '1',
   aimP95Ms: 50,
@@ -217,6 +218,41 @@ async function measureNaive(period) {
   }
 }
 
+/**
+ * The worker's side: `BENCH_REFRESH_ORDERS` submitted orders are cancelled straight in SQL, then
+ * each is refreshed as the coverage job does (CoverageRepository.refreshOrders, one at a time),
+ * timed; a second refresh of each (a duplicate job, nothing to change) is timed too.
+ */
+async function measureRefresh() {
+  const { createDataSource } = require(path.join(ROOT, 'dist/libs/db/src/index.js'));
+  const { CoverageRepository } = require(path.join(ROOT, 'dist/libs/coverage/src/coverage.repository.js'));
+  const dataSource = createDataSource({ databaseUrl: DATABASE_URL, databasePoolSize: 2 });
+  await dataSource.initialize();
+  try {
+    const repository = new CoverageRepository(dataSource);
+    const rows = await dataSource.query(
+      `UPDATE orders SET status = 'cancelled', version = version + 1, updated_at = now()
+       WHERE id IN (SELECT id FROM orders WHERE status = 'submitted' ORDER BY id LIMIT $1) RETURNING id`,
+      [CONFIG.refreshOrders],
+    );
+    const ids = (Array.isArray(rows[0]) ? rows[0] : rows).map((r) => r.id);
+    const time = async () => {
+      const times = [];
+      for (const id of ids) {
+        const t0 = process.hrtime.bigint();
+        await repository.refreshOrders([id]);
+        times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+      return times.sort((a, b) => a - b);
+    };
+    const changed = await time();
+    const duplicate = await time();
+    return { orders: ids.length, changed, duplicate };
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
 const FIGURES = ['communities', 'coveredCommunities', 'coverage', 'orders', 'ordersByStatus', 'slaBreaches', 'medianHoursToSchedule', 'volunteerHours', 'averageRating', 'byAudience', 'byTopic'];
 const sameFigures = (row, expected) => expected !== undefined && FIGURES.every((k) => JSON.stringify(row[k]) === JSON.stringify(expected[k]));
 
@@ -278,6 +314,8 @@ async function main() {
   const variedCpu = cpuDelta(variedCpuBefore, await cpuSnapshot(api.pid));
   await stopChild(api);
   const variedSorted = [...varied.latencies].sort((a, b) => a - b);
+  log(`worker refresh: ${CONFIG.refreshOrders} orders changed and refreshed one at a time, then again`);
+  const refresh = await measureRefresh();
 
   const sorted = [...latencies].sort((a, b) => a - b);
   const fmt = (ms) => (ms === undefined ? 'n/a' : ms.toFixed(1));
@@ -308,6 +346,7 @@ async function main() {
     ...(variedCpu && varied.result['2xx'] > 0
       ? [`CPU per request, 30 different periods: API ${((variedCpu.api * 1000) / varied.result['2xx']).toFixed(1)} ms + PostgreSQL ${((variedCpu.db * 1000) / varied.result['2xx']).toFixed(1)} ms`]
       : []),
+    `worker refresh of one order (CoverageRepository.refreshOrders, one at a time, ${refresh.orders} orders): after a change p50 ${fmt(percentile(refresh.changed, 50))} / p95 ${fmt(percentile(refresh.changed, 95))} ms; a duplicate job p50 ${fmt(percentile(refresh.duplicate, 50))} / p95 ${fmt(percentile(refresh.duplicate, 95))} ms`,
     '',
     `aim p95 < ${CONFIG.aimP95Ms} ms at ${CONFIG.connections} connections: ${p95 < CONFIG.aimP95Ms ? 'met' : 'missed'} (1 connection: ${single95 < CONFIG.aimP95Ms ? 'met' : 'missed'});` +
       ` speed-up naive p50 / API p50 (1 connection): ${speedup.toFixed(0)}× (aim ≥ ${CONFIG.aimSpeedup}×: ${speedup >= CONFIG.aimSpeedup ? 'met' : 'missed'})`,
