@@ -1,4 +1,4 @@
-import { CoverageRepository } from '@kepu/coverage';
+import { CoverageMaintenanceService } from '@kepu/coverage';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 
 /**
@@ -10,7 +10,7 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 export class CoverageBootstrap implements OnApplicationBootstrap {
   private readonly logger = new Logger('Coverage');
 
-  constructor(private readonly coverage: CoverageRepository) {}
+  constructor(private readonly coverage: CoverageMaintenanceService) {}
 
   onApplicationBootstrap(): void {
     void this.coverage.rebuildIfEmpty().then(
