@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { AccountsController } from './accounts/accounts.controller';
 import { AuditLogController } from './admin/audit-log.controller';
 import { AuthController } from './auth/auth.controller';
+import { CoverageApiModule } from './coverage/coverage-api.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsController } from './notifications/notifications.controller';
@@ -74,6 +75,7 @@ const LOG_REDACT_PATHS = [
     MetricsModule,
     QueueBoardModule,
     RegionsApiModule,
+    CoverageApiModule,
   ],
   controllers: [AuthController, AccountsController, OrdersController, NotificationsController, VolunteersController, VenuesController, CandidatesController, SchedulingController, AssignmentsController, FulfilmentController, AuditLogController],
 })

@@ -4,6 +4,7 @@ import { Notifications1764320000000 } from './1764320000000-notifications';
 import { Fulfilment1764330000000 } from './1764330000000-fulfilment';
 import { CandidateIndexes1764340000000 } from './1764340000000-candidate-indexes';
 import { MillisecondKeysets1764350000000 } from './1764350000000-millisecond-keysets';
+import { Coverage1764360000000 } from './1764360000000-coverage';
 import { CandidateStats1764365000000 } from './1764365000000-candidate-stats';
 import { Security1764370000000 } from './1764370000000-security';
 
@@ -15,6 +16,7 @@ export const MIGRATIONS = [
   Fulfilment1764330000000,
   CandidateIndexes1764340000000,
   MillisecondKeysets1764350000000,
+  Coverage1764360000000,
   CandidateStats1764365000000,
   Security1764370000000,
 ];
