@@ -1,0 +1,77 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * Coverage rollups (DESIGN.md §6, §9): per-order facts, additive counters per
+ * region and day/month, served days per community and year, and the gap list's
+ * per-community row. Maintained by the worker from order events; rebuilt
+ * set-based by `npm run coverage:rebuild`. See README "Coverage".
+ */
+export class Coverage1764360000000 implements MigrationInterface {
+  name = 'Coverage1764360000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    // What one order currently contributes; the worker applies the difference between the old and the new row.
+    await q.query(`
+      CREATE TABLE coverage_order_facts (
+        order_id uuid PRIMARY KEY,
+        community_code varchar(12) NOT NULL,
+        subdistrict_code varchar(9) NOT NULL,
+        district_code varchar(6) NOT NULL,
+        status text NOT NULL,
+        audience text NOT NULL,
+        topic text NOT NULL,
+        submitted_day date NOT NULL,
+        event_start timestamptz,
+        event_day date,
+        hours_to_schedule int,
+        volunteer_hours numeric(10,2) NOT NULL DEFAULT 0,
+        rating_sum int,
+        sla_breaches int NOT NULL DEFAULT 0
+      )`);
+    await q.query(`CREATE INDEX coverage_order_facts_community_idx ON coverage_order_facts (community_code)`);
+    // Counters of a region (district or subdistrict) for a day ('d') or a calendar month ('m'): key → number.
+    await q.query(`
+      CREATE TABLE coverage_rollups (
+        region_code varchar(9) NOT NULL,
+        grain char(1) NOT NULL CHECK (grain IN ('d','m')),
+        period_start date NOT NULL,
+        counters jsonb NOT NULL DEFAULT '{}',
+        PRIMARY KEY (region_code, grain, period_start)
+      )`);
+    // Bit (day of the year − 1) set when a delivered order of the community had its event that day.
+    await q.query(`
+      CREATE TABLE coverage_served_days (
+        community_code varchar(12) NOT NULL,
+        year int NOT NULL,
+        district_code varchar(6) NOT NULL,
+        subdistrict_code varchar(9) NOT NULL,
+        days bit(366) NOT NULL,
+        PRIMARY KEY (community_code, year)
+      )`);
+    await q.query(`CREATE INDEX coverage_served_days_district_idx ON coverage_served_days (district_code, year) INCLUDE (subdistrict_code, days)`);
+    await q.query(`
+      CREATE TABLE coverage_communities (
+        community_code varchar(12) PRIMARY KEY,
+        district_code varchar(6) NOT NULL,
+        subdistrict_code varchar(9) NOT NULL,
+        last_served_at timestamptz,
+        pending_orders int NOT NULL DEFAULT 0
+      )`);
+    await q.query(`CREATE INDEX coverage_communities_district_idx ON coverage_communities (district_code, last_served_at)`);
+    // Key-wise sum of two counter objects; keys that add up to zero disappear.
+    await q.query(`
+      CREATE FUNCTION coverage_counters_add(a jsonb, b jsonb) RETURNS jsonb
+      LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+        SELECT coalesce(jsonb_object_agg(key, total), '{}'::jsonb)
+        FROM (SELECT key, sum(value::numeric) AS total
+              FROM (SELECT * FROM jsonb_each_text(a) UNION ALL SELECT * FROM jsonb_each_text(b)) kv
+              GROUP BY key) sums
+        WHERE total <> 0
+      $$`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP FUNCTION IF EXISTS coverage_counters_add(jsonb, jsonb)`);
+    await q.query(`DROP TABLE IF EXISTS coverage_communities, coverage_served_days, coverage_rollups, coverage_order_facts`);
+  }
+}
