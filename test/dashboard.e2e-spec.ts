@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { DASHBOARD_CSP } from '../apps/api/src/dashboard/dashboard-page.service';
-import { LAPTOP, launchChromium, openPage, overflowsHorizontally, PHONE, screenshot, signIn, tableRows, type WatchedPage } from './support/browser';
+import { LAPTOP, launchChromium, openPage, overflowsHorizontally, PHONE, screenshot, signIn, tableRows, until, type WatchedPage } from './support/browser';
 import { createVenue, createVolunteerWithLogin } from './support/fulfilment-world';
 import { ADMIN, startTestApp, type TestApp } from './support/test-app';
 import { startTestWorker, suitePrefix, type TestWorker } from './support/test-worker';
@@ -189,9 +189,9 @@ describe('coordinators’ dashboard page', () => {
     expect(table.filter((r) => r[2] === '0')).toHaveLength(14);
     await screenshot(p, 'city-admin-laptop-city');
 
-    // Clicking 海淀's bar opens the district.
+    // Clicking 海淀's row of the chart (its bar is a sliver) opens the district.
     const bar = await p.evaluate<{ x: number; y: number }>(
-      `(() => { const c = Chart.getChart('coverage-chart'); const b = c.getDatasetMeta(0).data[c.data.labels.indexOf('海淀区')]; return { x: b.x - 5, y: b.y }; })()`,
+      `(() => { const c = Chart.getChart('coverage-chart'); const b = c.getDatasetMeta(0).data[c.data.labels.indexOf('海淀区')]; return { x: (c.chartArea.left + c.chartArea.right) / 2, y: b.y }; })()`,
     );
     const box = (await p.locator('#coverage-chart').boundingBox())!;
     await p.mouse.click(box.x + bar.x, box.y + bar.y);
@@ -213,7 +213,7 @@ describe('coordinators’ dashboard page', () => {
     expect(gaps[codes.indexOf(PENDING_COMMUNITY)]?.[4]).toBe('2');
     expect(gaps.filter((r) => r[4] !== '0')).toHaveLength(1);
     await p.click('#gaps-more');
-    await p.waitForFunction(`document.querySelectorAll('#gap-table tbody tr').length === 40`);
+    await until(p, `document.querySelectorAll('#gap-table tbody tr').length === 40`);
     gaps = await tableRows(p, '#gap-table');
     expect(new Set(gaps.map((r) => r[0] + r[1])).size).toBe(40);
     await screenshot(p, 'city-admin-laptop-district');
@@ -257,7 +257,7 @@ describe('coordinators’ dashboard page', () => {
     await p.fill('#from', shanghaiDay(-60));
     await p.fill('#to', shanghaiDay(-30));
     await p.click('#period button[type=submit]');
-    await p.waitForFunction(`Chart.getChart('coverage-chart').data.datasets[0].data.every((v) => v === 0)`);
+    await until(p, `Chart.getChart('coverage-chart').data.datasets[0].data.every((v) => v === 0)`);
     expect((await tableRows(p, '#district-table')).every((r) => r[2] === '0')).toBe(true);
     // From after to: refused on the page, nothing asked.
     await p.fill('#from', shanghaiDay(0));

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { waitFor } from './wait';
 
 /** Screenshots and other artefacts a person may want to look at after a run (git-ignored). */
 export const TEST_OUTPUT_DIR = join(__dirname, '..', '..', 'test-output');
@@ -56,6 +57,14 @@ export function tableRows(page: Page, selector: string): Promise<string[][]> {
   return page.evaluate<string[][]>(
     `Array.from(document.querySelectorAll(${JSON.stringify(`${selector} tbody tr`)}), (row) => Array.from(row.querySelectorAll('td'), (td) => td.textContent.trim()))`,
   );
+}
+
+/**
+ * Waits until an expression is true in the page. Not page.waitForFunction: its
+ * string form evaluates with `new Function`, which the page's policy refuses.
+ */
+export function until(page: Page, expression: string, timeoutMs = 10_000): Promise<boolean> {
+  return waitFor(() => page.evaluate<boolean>(expression), timeoutMs, expression, 50);
 }
 
 /** True when the document is wider than the viewport, i.e. the page scrolls sideways. */

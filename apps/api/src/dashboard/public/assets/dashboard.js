@@ -197,6 +197,8 @@ function renderChart(rows) {
       responsive: true,
       maintainAspectRatio: false,
       animation: false,
+      // The whole row of a district answers, not only its bar: a district at 0.3% has almost no bar to hit.
+      interaction: { mode: 'index', axis: 'y', intersect: false },
       scales: { x: { min: 0, max: 100, ticks: { callback: (value) => `${value}%` } }, y: { ticks: { autoSkip: false } } },
       plugins: {
         legend: { display: false },
