@@ -1,13 +1,17 @@
 'use strict';
-// Screenshots of the coordinators' page (/dashboard) of a running API, at laptop
-// and phone width, e.g. for the README after `npm run demo:seed`:
+// Screenshots of the coordinators' page (/dashboard) of a running API, e.g. for the
+// README after `npm run demo:seed`:
 //
 //   node bench/screenshot-dashboard.js --url http://127.0.0.1:3000 \
-//     --username admin --password kepu-admin-dev-1 [--district 110108] [--out docs/dashboard]
+//     --username admin --password kepu-admin-dev-1 [--district 110108] [--out docs/dashboard] [--full-page]
 //
 // signs in, waits for the chart, opens --district (default: the first row, or the
-// coordinator's own district) with its gap list, and writes <out>-laptop.png and
-// <out>-phone.png (full pages). Needs Debian's chromium (or CHROMIUM_PATH).
+// coordinator's own district) with its gap list, and writes
+//   <out>-laptop.png           1366×900, the top of the page: the period and the chart
+//   <out>-laptop-district.png  the district's section: figures, subdistricts, gap list
+//   <out>-phone.png            390×844 at 2×, the top of the page
+// (--full-page: the laptop and phone shots take the whole page). Needs Debian's
+// chromium (or CHROMIUM_PATH).
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -16,10 +20,15 @@ const { chromium } = require('playwright-core');
 const VIEWPORTS = { laptop: { width: 1366, height: 900 }, phone: { width: 390, height: 844 } };
 
 function parseArgs(argv) {
-  const options = { url: 'http://127.0.0.1:3000', username: 'admin', password: 'kepu-admin-dev-1', district: '', out: 'test-output/dashboard/dashboard' };
+  const options = { url: 'http://127.0.0.1:3000', username: 'admin', password: 'kepu-admin-dev-1', district: '', out: 'test-output/dashboard/dashboard', fullPage: false };
   for (let i = 0; i < argv.length; i += 2) {
+    if (argv[i] === '--full-page') {
+      options.fullPage = true;
+      i -= 1;
+      continue;
+    }
     const name = argv[i].replace(/^--/, '');
-    if (!(name in options) || argv[i + 1] === undefined) throw new Error(`unknown or empty option ${argv[i]}; options: ${Object.keys(options).join(', ')}`);
+    if (!(name in options) || argv[i + 1] === undefined) throw new Error(`unknown or empty option ${argv[i]}; options: --url, --username, --password, --district, --out, --full-page`);
     options[name] = argv[i + 1];
   }
   options.url = options.url.replace(/\/+$/, '');
@@ -27,7 +36,8 @@ function parseArgs(argv) {
 }
 
 async function shoot(browser, options, name, viewport) {
-  const context = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', deviceScaleFactor: name === 'phone' ? 2 : 1 });
+  // reduced motion: the page scrolls to an opened district at once, not smoothly under the camera
+  const context = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', reducedMotion: 'reduce', deviceScaleFactor: name === 'phone' ? 2 : 1 });
   try {
     const page = await context.newPage();
     await page.goto(`${options.url}/dashboard`);
@@ -41,11 +51,17 @@ async function shoot(browser, options, name, viewport) {
     const row = options.district ? `#district-table tr[data-district-code="${options.district}"]` : '#district-table tbody tr';
     if (await page.isHidden('#district')) await page.click(`${row} button`);
     await page.waitForSelector('#district:not([hidden]):not([aria-busy="true"])');
+    const save = async (suffix, shoot) => {
+      const file = `${options.out}-${suffix}.png`;
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      await shoot(file);
+      return file;
+    };
+    const files = [];
+    if (name === 'laptop') files.push(await save('laptop-district', (file) => page.locator('#district').screenshot({ path: file })));
     await page.evaluate(() => window.scrollTo(0, 0));
-    const file = `${options.out}-${name}.png`;
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    await page.screenshot({ path: file, fullPage: true });
-    return file;
+    files.unshift(await save(name, (file) => page.screenshot({ path: file, fullPage: options.fullPage })));
+    return files;
   } finally {
     await context.close();
   }
@@ -56,7 +72,7 @@ async function main() {
   const executablePath = process.env.CHROMIUM_PATH || execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
   const browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
   try {
-    for (const [name, viewport] of Object.entries(VIEWPORTS)) console.log(`wrote ${await shoot(browser, options, name, viewport)}`);
+    for (const [name, viewport] of Object.entries(VIEWPORTS)) for (const file of await shoot(browser, options, name, viewport)) console.log(`wrote ${file}`);
   } finally {
     await browser.close();
   }

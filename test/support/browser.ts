@@ -31,7 +31,7 @@ export interface WatchedPage {
 
 /** A fresh context (own sessionStorage) at a viewport, in Chinese, recording what the page does. */
 export async function openPage(browser: Browser, viewport: { width: number; height: number }): Promise<WatchedPage> {
-  const context = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', acceptDownloads: true });
+  const context = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', reducedMotion: 'reduce', acceptDownloads: true });
   const page = await context.newPage();
   const requests: string[] = [];
   const problems: string[] = [];

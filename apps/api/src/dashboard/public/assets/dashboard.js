@@ -225,7 +225,7 @@ async function openDistrict(code, { scroll = true } = {}) {
       renderDistrict(state.district);
       section.hidden = false;
       await loadGaps({ reset: true });
-      if (scroll) section.scrollIntoView({ behavior: 'smooth', block: 'start' });
+      if (scroll) section.scrollIntoView({ behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'instant' : 'smooth', block: 'start' });
     }),
   );
 }
