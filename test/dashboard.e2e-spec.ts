@@ -84,6 +84,13 @@ describe('coordinators’ dashboard page', () => {
     await p.waitForSelector('#city[aria-busy="false"] #district-table tbody tr');
   }
 
+  /** Clicks a table's CSV button and reads the file the browser saved. */
+  async function downloaded(p: Page, table: string, filename: string): Promise<string> {
+    const [download] = await Promise.all([p.waitForEvent('download'), p.click(`[data-csv="${table}"]`)]);
+    expect(download.suggestedFilename()).toBe(filename);
+    return readFileSync((await download.path())!, 'utf8');
+  }
+
   const settled = (p: Page) => p.waitForSelector('#district:not([hidden])[aria-busy="false"]');
 
   beforeAll(async () => {
@@ -218,12 +225,14 @@ describe('coordinators’ dashboard page', () => {
     expect(new Set(gaps.map((r) => r[0] + r[1])).size).toBe(40);
     await screenshot(p, 'city-admin-laptop-district');
 
-    // CSV of the gap list: fetched with the token, saved from a Blob.
-    const [download] = await Promise.all([p.waitForEvent('download'), p.click('[data-csv="gaps"]')]);
-    expect(download.suggestedFilename()).toBe('海淀区服务空白社区_近90天.csv');
-    const csv = readFileSync((await download.path())!, 'utf8');
-    expect(csv).toContain(PENDING_COMMUNITY);
-    expect(csv).not.toContain(COMMUNITY_A1);
+    // Each table as CSV: fetched with the token, saved from a Blob.
+    const from = await p.inputValue('#from');
+    const to = await p.inputValue('#to');
+    const gapsCsv = await downloaded(p, 'gaps', '海淀区服务空白社区_近90天.csv');
+    expect(gapsCsv).toContain(PENDING_COMMUNITY);
+    expect(gapsCsv).not.toContain(COMMUNITY_A1);
+    expect(await downloaded(p, 'district', `海淀区覆盖率_${from}_${to}.csv`)).toContain('万寿路街道');
+    expect((await downloaded(p, 'districts', `各区覆盖率_${from}_${to}.csv`)).trimEnd().split(/\r?\n/)).toHaveLength(17);
   });
 
   it('shows a district coordinator their own district only, opened, and fits a phone', async () => {

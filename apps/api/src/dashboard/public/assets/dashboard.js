@@ -78,6 +78,7 @@ function showLogin(message = '') {
 function signOut(message) {
   clearSession();
   state.session = null;
+  state.district = null;
   state.chart?.destroy();
   state.chart = null;
   showLogin(message);
