@@ -110,7 +110,7 @@ export function yearMasks(period: Period): { year: number; mask: string }[] {
   const masks: { year: number; mask: string }[] = [];
   for (let year = from.year; year <= to.year; year++) {
     const first = year === from.year ? from.bit : 0;
-    const last = year === to.year ? to.bit : YEAR_BITS - 1;
+    const last = year === to.year ? to.bit : dayBit(`${year}-12-31`).bit;
     masks.push({ year, mask: '0'.repeat(first) + '1'.repeat(last - first + 1) + '0'.repeat(YEAR_BITS - 1 - last) });
   }
   return masks;
