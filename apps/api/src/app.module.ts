@@ -12,6 +12,7 @@ import { AccountsController } from './accounts/accounts.controller';
 import { AuditLogController } from './admin/audit-log.controller';
 import { AuthController } from './auth/auth.controller';
 import { CoverageApiModule } from './coverage/coverage-api.module';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsController } from './notifications/notifications.controller';
@@ -76,6 +77,7 @@ const LOG_REDACT_PATHS = [
     QueueBoardModule,
     RegionsApiModule,
     CoverageApiModule,
+    DashboardModule,
   ],
   controllers: [AuthController, AccountsController, OrdersController, NotificationsController, VolunteersController, VenuesController, CandidatesController, SchedulingController, AssignmentsController, FulfilmentController, AuditLogController],
 })

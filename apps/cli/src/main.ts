@@ -139,6 +139,7 @@ async function start(config: AppConfig): Promise<number> {
         `Health:        ${base}/health`,
         `Metrics:       ${base}/metrics`,
         `Queues:        ${base}/admin/queues (city_admin; open ?token=<accessToken> once in a browser)`,
+        `Dashboard:     ${base}/dashboard (coverage for coordinators; sign in with the admin login)`,
         adminLine(setup, isDevAdmin),
         'Stop with Ctrl-C.',
         '',
