@@ -117,9 +117,9 @@ describe('coordinators’ dashboard page', () => {
       .http()
       .post('/users')
       .set(w.admin.auth)
-      .send({ username: 'resident-pending', password: 'resident-pending-1', displayName: '王大爷', role: 'resident', communityCode: PENDING_COMMUNITY })
+      .send({ username: 'resident-pending', password: 'Wang-dayi-2026', displayName: '王大爷', role: 'resident', communityCode: PENDING_COMMUNITY })
       .expect(201);
-    const resident = await login(t, 'resident-pending', 'resident-pending-1');
+    const resident = await login(t, 'resident-pending', 'Wang-dayi-2026');
     await t.http().post('/orders').set(resident.auth).send(orderBody(PENDING_COMMUNITY)).expect(201);
     await t.http().post('/orders').set(resident.auth).send(orderBody(PENDING_COMMUNITY, { topic: 'health', title: '老年人健康讲座' })).expect(201);
 

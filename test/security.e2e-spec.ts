@@ -133,6 +133,7 @@ describe('security with the default configuration', () => {
       { path: '/venues', as: w.admin, max: 100 },
       { path: '/me/assignments', as: volunteer, max: 100 },
       { path: '/me/open-tasks', as: volunteer, max: 100 },
+      { path: '/coverage/districts/110108/gaps', as: w.admin, max: 100 },
     ];
 
     it('every list endpoint refuses ?limit above its cap (and 0) with 400 VALIDATION_FAILED naming limit, and answers at the cap', async () => {
