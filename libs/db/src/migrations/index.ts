@@ -6,6 +6,7 @@ import { CandidateIndexes1764340000000 } from './1764340000000-candidate-indexes
 import { MillisecondKeysets1764350000000 } from './1764350000000-millisecond-keysets';
 import { CandidateStats1764365000000 } from './1764365000000-candidate-stats';
 import { Security1764370000000 } from './1764370000000-security';
+import { CandidateCache1764375000000 } from './1764375000000-candidate-cache';
 
 /** Listed explicitly (not globbed) so the app, the CLI and the tests run the same migrations. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   MillisecondKeysets1764350000000,
   CandidateStats1764365000000,
   Security1764370000000,
+  CandidateCache1764375000000,
 ];
