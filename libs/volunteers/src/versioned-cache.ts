@@ -13,7 +13,8 @@ export interface Versioned<T> {
  */
 export class VersionedCache<T> {
   private readonly entries = new Map<string, Versioned<T>>();
-  private readonly loading = new Map<string, Promise<Versioned<T>>>();
+  /** Loads running, each with the version its request had read: the load's own snapshot reads that or newer. */
+  private readonly loading = new Map<string, { asked: bigint; done: Promise<Versioned<T>> }>();
 
   constructor(readonly capacity: number) {
     if (!(capacity >= 1)) throw new Error('a cache keeps at least one entry');
@@ -31,18 +32,15 @@ export class VersionedCache<T> {
     const cached = this.entries.get(key);
     if (cached && cached.version >= version) return this.touch(key, cached);
     const pending = this.loading.get(key);
-    if (pending) {
-      const shared = await pending;
-      if (shared.version >= version) return shared;
-    }
-    return this.reload(key, load);
+    if (pending && pending.asked >= version) return pending.done;
+    return this.reload(key, version, load);
   }
 
-  private async reload(key: string, load: () => Promise<Versioned<T>>): Promise<Versioned<T>> {
-    const pending = load();
+  private async reload(key: string, asked: bigint, load: () => Promise<Versioned<T>>): Promise<Versioned<T>> {
+    const pending = { asked, done: load() };
     this.loading.set(key, pending);
     try {
-      const loaded = await pending;
+      const loaded = await pending.done;
       const current = this.entries.get(key);
       // Two loads of one key may finish out of order: the newer version stays.
       if (current && current.version > loaded.version) return loaded;
