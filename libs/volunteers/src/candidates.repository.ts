@@ -51,6 +51,8 @@ interface CachedVolunteer {
   home: Place;
   audiences: string[];
   availability: WeeklyWindow[];
+  /** Bit n set when a window falls on ISO weekday n. */
+  weekdays: number;
   unavailable: TimeWindow[];
   maxHoursPerWeek: number;
   averageRating: number | null;
@@ -130,7 +132,11 @@ export class CandidatesRepository {
     // Service records older than the load's 90 days were left out: a clock that went back reloads.
     if (cached.value.serviceCutoff > cutoff) cached = await this.organizations.get(q.organizationId, cached.version + 1n, () => this.loadOrganization(q.organizationId));
     const busy = new Map(now.busy.map(([id, bookedHours, hasOverlap]) => [id, { bookedHours, hasOverlap }]));
-    return (cached.value.byTopic.get(q.topic) ?? []).map(({ volunteer: v, level }) => ({
+    // Only volunteers libs/core could keep: a window on the slot's weekday and no overlapping
+    // assignment (core decides again, on every fact); at the bench's slot about half the pool.
+    const weekday = 1 << q.local.weekday;
+    const pool = (cached.value.byTopic.get(q.topic) ?? []).filter(({ volunteer: v }) => (v.weekdays & weekday) !== 0 && busy.get(v.id)?.hasOverlap !== true);
+    return pool.map(({ volunteer: v, level }) => ({
       id: v.id,
       displayName: v.displayName,
       isActive: true,
@@ -188,6 +194,7 @@ export class CandidatesRepository {
           home: { communityCode, subdistrictCode, districtCode },
           audiences,
           availability,
+          weekdays: availability.reduce((bits, w) => bits | (1 << w.weekday), 0),
           unavailable: unavailable.map((u) => ({ start: new Date(u.start), end: new Date(u.end) })),
           maxHoursPerWeek,
           averageRating,
