@@ -41,8 +41,8 @@ export type VenueCandidateFacts = VenueFacts & { name: string; kind: string };
 /** Enough to rank a district's venues: they come nearest and tightest first, so the best are never cut. */
 const MAX_VENUE_ROWS = 1000;
 
-/** How many organisations' volunteer facts one API process keeps (least recently used out first). */
-export const CANDIDATE_CACHE_ORGANIZATIONS = 32;
+/** How many (organisation, topic) pools one API process keeps, least recently used out first: ~1 MB for a pool of ~1,000. */
+export const CANDIDATE_CACHE_POOLS = 32;
 
 /** One volunteer's facts that change slowly, as cached; the week's assignments are read fresh. */
 interface CachedVolunteer {
@@ -63,9 +63,9 @@ interface CachedVolunteer {
   serviceHundredths: number[];
 }
 
-/** An organisation's active volunteers by the topics they are skilled in, with their levels. */
-interface OrganizationFacts {
-  byTopic: Map<string, { volunteer: CachedVolunteer; level: number }[]>;
+/** An organisation's active volunteers skilled in one topic, with their levels. */
+interface PoolFacts {
+  pool: { volunteer: CachedVolunteer; level: number }[];
   /** `now() - 90 days` at the load, in µs: service records before it were left out. */
   serviceCutoff: number;
 }
@@ -81,7 +81,7 @@ type CachedTuple = [
   availability: WeeklyWindow[],
   unavailable: { start: string; end: string }[],
   maxHoursPerWeek: number,
-  skills: Record<string, number>,
+  level: number,
   averageRating: number | null,
   servedCount: number,
   noShowCount: number,
@@ -102,7 +102,7 @@ type VenueTuple = [id: string, name: string, kind: string, capacity: number, acc
 export class CandidatesRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  private readonly organizations = new VersionedCache<OrganizationFacts>(CANDIDATE_CACHE_ORGANIZATIONS);
+  private readonly pools = new VersionedCache<PoolFacts>(CANDIDATE_CACHE_POOLS);
 
   async volunteerFacts(q: VolunteerFactsQuery): Promise<VolunteerCandidateFacts[]> {
     // One statement per request: the organisation's version (a primary-key read), the
@@ -128,14 +128,16 @@ export class CandidatesRepository {
     );
     if (!now) throw new Error('the version statement returned no row');
     const cutoff = Number(now.cutoff);
-    let cached = await this.organizations.get(q.organizationId, BigInt(now.version), () => this.loadOrganization(q.organizationId));
+    const key = `${q.organizationId}:${q.topic}`;
+    const load = () => this.loadPool(q.organizationId, q.topic);
+    let cached = await this.pools.get(key, BigInt(now.version), load);
     // Service records older than the load's 90 days were left out: a clock that went back reloads.
-    if (cached.value.serviceCutoff > cutoff) cached = await this.organizations.get(q.organizationId, cached.version + 1n, () => this.loadOrganization(q.organizationId));
+    if (cached.value.serviceCutoff > cutoff) cached = await this.pools.get(key, cached.version + 1n, load);
     const busy = new Map(now.busy.map(([id, bookedHours, hasOverlap]) => [id, { bookedHours, hasOverlap }]));
     // Only volunteers libs/core could keep: a window on the slot's weekday and no overlapping
     // assignment (core decides again, on every fact); at the bench's slot about half the pool.
     const weekday = 1 << q.local.weekday;
-    const pool = (cached.value.byTopic.get(q.topic) ?? []).filter(({ volunteer: v }) => (v.weekdays & weekday) !== 0 && busy.get(v.id)?.hasOverlap !== true);
+    const pool = cached.value.pool.filter(({ volunteer: v }) => (v.weekdays & weekday) !== 0 && busy.get(v.id)?.hasOverlap !== true);
     return pool.map(({ volunteer: v, level }) => ({
       id: v.id,
       displayName: v.displayName,
@@ -156,12 +158,14 @@ export class CandidatesRepository {
   }
 
   /**
-   * The organisation's active volunteers with everything ranking reads but their
-   * assignments, and the version they are current at: the version first, then the
-   * facts, in one REPEATABLE READ snapshot, so a writer that commits meanwhile leaves
-   * a newer version behind and the next request reloads.
+   * The organisation's active volunteers skilled in the topic with everything ranking
+   * reads but their assignments, and the version they are current at: the version first,
+   * then the facts, in one REPEATABLE READ snapshot, so a writer that commits meanwhile
+   * leaves a newer version behind and the next request reloads. The pool comes from two
+   * index-only scans; the record is a primary-key read of volunteer_stats; the service
+   * records of the last 90 days an index-only range scan per volunteer.
    */
-  private loadOrganization(organizationId: string): Promise<Versioned<OrganizationFacts>> {
+  private loadPool(organizationId: string, topic: string): Promise<Versioned<PoolFacts>> {
     return this.dataSource.transaction('REPEATABLE READ', async (manager: EntityManager) => {
       const [head] = await manager.query<{ version: string; cutoff: string }[]>(
         `SELECT coalesce((SELECT version FROM organization_volunteer_versions WHERE organization_id = $1), 0)::text AS version,
@@ -170,24 +174,29 @@ export class CandidatesRepository {
       );
       if (!head) throw new Error('the version statement returned no row');
       const [row] = await manager.query<{ facts: CachedTuple[] }[]>(
-        `SELECT coalesce(json_agg(json_build_array(
+        `WITH pool AS MATERIALIZED (
+           SELECT s.volunteer_id AS id, s.level
+           FROM volunteers m JOIN volunteer_skills s ON s.volunteer_id = m.id AND s.topic = $2
+           WHERE m.organization_id = $1 AND m.is_active
+         )
+         SELECT coalesce(json_agg(json_build_array(
                   v.id, v.display_name, v.home_community_code, v.home_subdistrict_code, v.home_district_code,
-                  v.audiences, v.availability, v.unavailable, v.max_hours_per_week, s.skills,
+                  v.audiences, v.availability, v.unavailable, v.max_hours_per_week, p.level,
                   CASE WHEN st.rated_count > 0 THEN (st.rating_sum / st.rated_count)::float8 END,
                   coalesce(st.served_count, 0), coalesce(st.no_show_count, 0), r.service)), '[]') AS facts
-         FROM volunteers v
-         CROSS JOIN LATERAL (SELECT json_object_agg(s.topic, s.level) AS skills FROM volunteer_skills s WHERE s.volunteer_id = v.id) s
+         FROM pool p
+         JOIN volunteers v ON v.id = p.id
          LEFT JOIN volunteer_stats st ON st.volunteer_id = v.id
          CROSS JOIN LATERAL (
            SELECT coalesce(json_agg(json_build_array((extract(epoch FROM sr.event_start) * 1000000)::int8, (sr.hours * 100)::int) ORDER BY sr.event_start DESC), '[]') AS service
            FROM service_records sr
            WHERE sr.volunteer_id = v.id AND sr.event_start >= now() - interval '90 days' AND sr.hours > 0
          ) r
-         WHERE v.organization_id = $1 AND v.is_active AND s.skills IS NOT NULL`,
-        [organizationId],
+`,
+        [organizationId, topic],
       );
-      const byTopic = new Map<string, { volunteer: CachedVolunteer; level: number }[]>();
-      for (const [id, displayName, communityCode, subdistrictCode, districtCode, audiences, availability, unavailable, maxHoursPerWeek, skills, averageRating, servedCount, noShowCount, service] of row?.facts ?? []) {
+      const pool: PoolFacts['pool'] = [];
+      for (const [id, displayName, communityCode, subdistrictCode, districtCode, audiences, availability, unavailable, maxHoursPerWeek, level, averageRating, servedCount, noShowCount, service] of row?.facts ?? []) {
         const volunteer: CachedVolunteer = {
           id,
           displayName,
@@ -203,13 +212,9 @@ export class CandidatesRepository {
           serviceStarts: service.map(([at]) => at),
           serviceHundredths: service.map(([, hundredths]) => hundredths),
         };
-        for (const [topic, level] of Object.entries(skills)) {
-          const pool = byTopic.get(topic) ?? [];
-          if (pool.length === 0) byTopic.set(topic, pool);
-          pool.push({ volunteer, level });
-        }
+        pool.push({ volunteer, level });
       }
-      return { version: BigInt(head.version), value: { byTopic, serviceCutoff: Number(head.cutoff) } };
+      return { version: BigInt(head.version), value: { pool, serviceCutoff: Number(head.cutoff) } };
     });
   }
 
