@@ -18,13 +18,6 @@ export interface VolunteerFactsQuery {
   local: LocalSlot;
 }
 
-/** Hours served since `cutoff` (µs), the sum of hundredths in integers: the same number as PostgreSQL's numeric sum cast to float8. */
-function recentHours(v: CachedVolunteer, cutoff: number): number {
-  let hundredths = 0;
-  for (let i = 0; i < v.serviceStarts.length && v.serviceStarts[i]! >= cutoff; i++) hundredths += v.serviceHundredths[i]!;
-  return hundredths / 100;
-}
-
 export interface VenueFactsQuery {
   districtCode: string;
   orderId: string;
@@ -41,7 +34,7 @@ export type VenueCandidateFacts = VenueFacts & { name: string; kind: string };
 /** Enough to rank a district's venues: they come nearest and tightest first, so the best are never cut. */
 const MAX_VENUE_ROWS = 1000;
 
-/** How many (organisation, topic) pools one API process keeps, least recently used out first: ~1 MB for a pool of ~1,000. */
+/** How many (organisation, topic) pools one API process keeps, least recently used out first (a pool of ~1,150 volunteers holds ~0.8 MB). */
 export const CANDIDATE_CACHE_POOLS = 32;
 
 /** One volunteer's facts that change slowly, as cached; the week's assignments are read fresh. */
@@ -68,6 +61,13 @@ interface PoolFacts {
   pool: { volunteer: CachedVolunteer; level: number }[];
   /** `now() - 90 days` at the load, in µs: service records before it were left out. */
   serviceCutoff: number;
+}
+
+/** Hours served since `cutoff` (µs), the sum of hundredths in integers: the same number as PostgreSQL's numeric sum cast to float8. */
+function recentHours(v: CachedVolunteer, cutoff: number): number {
+  let hundredths = 0;
+  for (let i = 0; i < v.serviceStarts.length && v.serviceStarts[i]! >= cutoff; i++) hundredths += v.serviceHundredths[i]!;
+  return hundredths / 100;
 }
 
 /** One volunteer as the load statement returns it: a JSON array in this order. */
