@@ -3,6 +3,7 @@ import request from 'supertest';
 import { createApiApp } from '../apps/api/src/app.factory';
 import { acceptedOrder, createVolunteer, type TestVolunteer } from './support/fulfilment-world';
 import { startTestApp, type TestApp } from './support/test-app';
+import { waitFor } from './support/wait';
 import { createWorld, type OrderJson, type World } from './support/world';
 
 /**
@@ -133,6 +134,34 @@ describe('GET /orders/:id/candidates: cached facts are never stale', () => {
     await t.db.query(`UPDATE service_records SET is_no_show = true WHERE volunteer_id = $1`, [v.id]);
     // No event served (no rating counts), one missed: 10 * 1 / 2.
     expect(await entry()).toMatchObject({ breakdown: { reliability: 5, rating: 5 } });
+  });
+
+  it('takes the version row before volunteer_stats rows: a rating waiting behind a check-out does not deadlock with it', async () => {
+    // B (a check-out: hours only) holds the organisation's version row; A rates an order the
+    // volunteer served and must wait there, before locking the volunteer's stats row, so
+    // that B can then record a no-show for the same volunteer (a stats row) and commit.
+    await t.db.query(`UPDATE service_records SET is_no_show = false WHERE volunteer_id = $1`, [v.id]);
+    const a = await t.db.connect();
+    const b = await t.db.connect();
+    try {
+      await b.query('BEGIN');
+      await b.query(`UPDATE service_records SET hours = hours WHERE volunteer_id = $1`, [v.id]);
+      await a.query('BEGIN');
+      const [{ pid }] = (await a.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [{ pid: number }];
+      const rating = a.query(`UPDATE orders SET rating = jsonb_build_object('volunteers', 4) WHERE id = $1`, [past.id]);
+      await waitFor(async () => (await t.db.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`, [pid])).rowCount, 5000, 'the rating to wait');
+      await b.query(`UPDATE service_records SET is_no_show = true WHERE volunteer_id = $1`, [v.id]);
+      await b.query('COMMIT');
+      await rating;
+      await a.query('COMMIT');
+    } finally {
+      a.release();
+      b.release();
+    }
+    // B's no-show committed first, so the rating counts for nobody: unrated, one event missed.
+    expect(await entry()).toMatchObject({ breakdown: { rating: 5, reliability: 5 } });
+    const { rows } = await t.db.query<{ rated_count: number }>(`SELECT rated_count FROM volunteer_stats WHERE volunteer_id = $1`, [v.id]);
+    expect(rows[0]?.rated_count).toBe(0);
   });
 
   it('drops the volunteer as soon as another order assigns them over the slot (assignments are never cached)', async () => {

@@ -15,7 +15,11 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *
  * The bump is an upsert of one row per organisation, so writers of one organisation's
  * volunteer facts queue on that row until they commit; the writes concerned (a
- * profile edit, a check-in or completion, a rating) are short transactions.
+ * profile edit, a check-in or completion, a rating) are short transactions. Lock order:
+ * every writer takes its organisation's version row BEFORE any volunteer_stats row (the
+ * triggers on service_records and on orders.rating are named to fire before the stats
+ * triggers: PostgreSQL fires triggers of one event in name order), so a rating and a
+ * completion touching one volunteer at once queue instead of deadlocking.
  */
 export class CandidateCache1764375000000 implements MigrationInterface {
   name = 'CandidateCache1764375000000';
@@ -67,6 +71,21 @@ export class CandidateCache1764375000000 implements MigrationInterface {
           CREATE TRIGGER ${table}_version_${event.toLowerCase()}
           AFTER ${event} ON ${table} REFERENCING ${tables}
           FOR EACH STATEMENT EXECUTE FUNCTION organization_volunteer_versions_touch()`);
+    // A rating moves the record (volunteer_stats) of everyone who served the order: bump first, then
+    // orders_volunteer_stats (fired after this one, by name) locks their stats rows.
+    await q.query(`
+      CREATE FUNCTION organization_volunteer_versions_rating() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM organization_volunteer_versions_bump(ARRAY(
+          SELECT DISTINCT v.organization_id FROM service_records r JOIN volunteers v ON v.id = r.volunteer_id
+          WHERE r.order_id = NEW.id AND NOT r.is_no_show));
+        RETURN NULL;
+      END $$`);
+    await q.query(`
+      CREATE TRIGGER orders_version_rating
+      AFTER UPDATE OF rating ON orders
+      FOR EACH ROW WHEN (OLD.rating->>'volunteers' IS DISTINCT FROM NEW.rating->>'volunteers')
+      EXECUTE FUNCTION organization_volunteer_versions_rating()`);
     // The organisation's active assignments touching a week: one range scan per request.
     await q.query(`
       CREATE INDEX assignments_organization_active_idx ON assignments USING gist (organization_id, during)
@@ -75,6 +94,8 @@ export class CandidateCache1764375000000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP INDEX IF EXISTS assignments_organization_active_idx`);
+    await q.query(`DROP TRIGGER IF EXISTS orders_version_rating ON orders`);
+    await q.query(`DROP FUNCTION IF EXISTS organization_volunteer_versions_rating()`);
     for (const table of TABLES) for (const [event] of EVENTS) await q.query(`DROP TRIGGER IF EXISTS ${table}_version_${event.toLowerCase()} ON ${table}`);
     await q.query(`DROP FUNCTION IF EXISTS organization_volunteer_versions_touch()`);
     await q.query(`DROP FUNCTION IF EXISTS organization_volunteer_versions_bump(uuid[])`);
