@@ -7,6 +7,7 @@ import { MillisecondKeysets1764350000000 } from './1764350000000-millisecond-key
 import { Coverage1764360000000 } from './1764360000000-coverage';
 import { CandidateStats1764365000000 } from './1764365000000-candidate-stats';
 import { Security1764370000000 } from './1764370000000-security';
+import { CandidateCache1764375000000 } from './1764375000000-candidate-cache';
 
 /** Listed explicitly (not globbed) so the app, the CLI and the tests run the same migrations. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   Coverage1764360000000,
   CandidateStats1764365000000,
   Security1764370000000,
+  CandidateCache1764375000000,
 ];
