@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { type AppConfig, ConfigError, loadConfig } from '@kepu/config';
 import { type DatabaseSetupResult, DatabaseUnreachableError, setupDatabase, type SetupLog, UnknownProvinceError } from '@kepu/db';
+import { ALLOW_PRODUCTION_FLAG, runDemoSeed } from './demo-seed';
 
 /**
  * `db:setup` and `start` without Nest: the setup must run, and fail clearly,
@@ -15,7 +16,9 @@ const USAGE = `Usage: node dist/apps/cli/src/main.js <command>
 Commands:
   db:setup   create the database if missing, run migrations, import the regions
              of REGION_PROVINCE when absent, create the first city_admin
-  start      db:setup, then run the API and the worker until stopped`;
+  start      db:setup, then run the API and the worker until stopped
+  demo:seed  db:setup, then a month of demo data in four districts (safe to run
+             again; refused with NODE_ENV=production unless ${ALLOW_PRODUCTION_FLAG})`;
 
 const HEALTH_WAIT_MS = 30_000;
 const STOP_GRACE_MS = 15_000;
@@ -149,7 +152,7 @@ async function start(config: AppConfig): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   const command = argv[0];
-  if (command !== 'db:setup' && command !== 'start') {
+  if (command !== 'db:setup' && command !== 'start' && command !== 'demo:seed') {
     console.error(command && command !== 'help' && command !== '--help' ? `Unknown command "${command}".\n\n${USAGE}` : USAGE);
     return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
   }
@@ -170,6 +173,7 @@ async function main(argv: string[]): Promise<number> {
       await runSetup(config);
       return 0;
     }
+    if (command === 'demo:seed') return await runDemoSeed(config, argv.slice(1), log, runSetup);
     return await start(config);
   } catch (err) {
     if (err instanceof DatabaseUnreachableError) {
