@@ -453,7 +453,10 @@ class OrderPlanner {
     const createdAt = new Date(now - random.int(30, 14 * 24) * HOUR_MS);
     const scheduledBy = now - random.int(1, 12) * HOUR_MS;
     const firstDay = Math.max(1, this.clock.dayOf(createdAt) + 3);
-    return this.eventStory(ctx, createdAt, range(firstDay, 24), isCancelled ? 'cancelled' : 'scheduled', () => new Date(scheduledBy));
+    // Spread over the next two weeks: a random day first, then the others.
+    const eventDay = random.int(firstDay, 14);
+    const days = [...range(eventDay, 14), ...range(firstDay, eventDay - 1), ...range(15, 24)];
+    return this.eventStory(ctx, createdAt, days, isCancelled ? 'cancelled' : 'scheduled', () => new Date(scheduledBy));
   }
 
   /** An order whose event has happened (or is happening): in progress, completed, rated or closed. */
