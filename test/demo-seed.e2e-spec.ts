@@ -4,6 +4,7 @@ import { AUDIENCE_CODES, ORDER_STATUSES } from '@kepu/core';
 import { createDataSource, type DemoSeedProgress, type DemoSeedResult, seedDemo } from '@kepu/db';
 import type { DataSource } from 'typeorm';
 import { startTestApp, type TestApp } from './support/test-app';
+import { drain, openTestQueues, startTestWorker, suitePrefix, type TestQueues, type TestWorker } from './support/test-worker';
 
 jest.setTimeout(120_000);
 
@@ -13,7 +14,20 @@ describe('npm run demo:seed', () => {
   let t: TestApp;
   let dataSource: DataSource;
   let first: DemoSeedResult;
+  let worker: TestWorker | undefined;
+  let queues: TestQueues | undefined;
   const progress: DemoSeedProgress[] = [];
+
+  const loginAs = async (username: string) => {
+    const res = await t.http().post('/auth/login').send({ username, password: first.password }).expect(200);
+    return { Authorization: `Bearer ${(res.body as { accessToken: string }).accessToken}` };
+  };
+  const one = async <T extends object>(sql: string): Promise<T> => {
+    const row = (await t.db.query<T>(sql)).rows[0];
+    if (!row) throw new Error(`no row for ${sql}`);
+    return row;
+  };
+  const statusCounts = async () => (await t.db.query(`SELECT status, count(*) AS n FROM orders GROUP BY status ORDER BY status`)).rows;
 
   const counts = async (): Promise<Record<string, number>> => {
     const entries = await Promise.all(TABLES.map(async (table) => [table, Number((await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]?.n)] as const));
@@ -21,13 +35,16 @@ describe('npm run demo:seed', () => {
   };
 
   beforeAll(async () => {
-    t = await startTestApp('demo-seed');
+    t = await startTestApp('demo-seed', { QUEUE_PREFIX: suitePrefix('demo-seed'), OUTBOX_POLL_MS: '100' });
     dataSource = createDataSource({ databaseUrl: process.env.DATABASE_URL as string, databasePoolSize: 2 });
     await dataSource.initialize();
     first = await seedDemo(dataSource, { onProgress: (p) => progress.push(p) });
   });
 
   afterAll(async () => {
+    await worker?.close();
+    await queues?.obliterate();
+    await queues?.close();
     await dataSource?.destroy();
     await t?.close();
   });
@@ -143,5 +160,57 @@ describe('npm run demo:seed', () => {
     const volunteer = await t.http().post('/auth/login').send({ username: 'haidian.volunteer1', password: first.password }).expect(200);
     const assignments = await t.http().get('/me/assignments?limit=100').set({ Authorization: `Bearer ${(volunteer.body as { accessToken: string }).accessToken}` }).expect(200);
     expect(Array.isArray(assignments.body)).toBe(true);
+  });
+
+  it('carries on through the API from where each seeded order stands', async () => {
+    const submitted = await one<{ id: string; staff: string; department: string }>(
+      `SELECT o.id, (SELECT username FROM users u WHERE u.role = 'community_staff' AND u.community_code = o.community_code) AS staff,
+              (SELECT id FROM departments d WHERE d.district_code = o.district_code ORDER BY name LIMIT 1) AS department
+       FROM orders o WHERE o.status = 'submitted' ORDER BY o.created_at LIMIT 1`,
+    );
+    const dispatched = await t.http().post(`/orders/${submitted.id}/dispatch`).set(await loginAs(submitted.staff)).send({ departmentId: submitted.department }).expect(200);
+    expect((dispatched.body as { status: string }).status).toBe('dispatched');
+
+    const waiting = await one<{ id: string; staff: string }>(
+      `SELECT o.id, u.username AS staff FROM orders o JOIN users u ON u.department_id = o.department_id WHERE o.status = 'dispatched' AND o.id <> '${submitted.id}' LIMIT 1`,
+    );
+    const claimed = await t.http().post(`/orders/${waiting.id}/claim`).set(await loginAs(waiting.staff)).send({}).expect(200);
+    expect((claimed.body as { status: string }).status).toBe('claimed');
+
+    const accepted = await one<{ id: string; admin: string; start: string }>(
+      `SELECT o.id, u.username AS admin, o.preferred_windows->0->>'start' AS start FROM orders o JOIN users u ON u.role = 'org_admin' AND u.organization_id = o.organization_id
+       WHERE o.status = 'accepted' ORDER BY o.created_at LIMIT 1`,
+    );
+    const start = new Date(Date.parse(accepted.start) + 6 * 3600 * 1000);
+    const end = new Date(start.getTime() + 2 * 3600 * 1000);
+    await t.http().get(`/orders/${accepted.id}/candidates?start=${start.toISOString()}&end=${end.toISOString()}`).set(await loginAs(accepted.admin)).expect(200);
+
+    const completed = await one<{ id: string; requester: string }>(
+      `SELECT o.id, u.username AS requester FROM orders o JOIN users u ON u.id = o.requester_id WHERE o.status = 'completed' LIMIT 1`,
+    );
+    const rated = await t.http().post(`/orders/${completed.id}/rating`).set(await loginAs(completed.requester)).send({ content: 5, volunteers: 5, punctuality: 4, comment: '讲得很好' }).expect(200);
+    expect((rated.body as { status: string }).status).toBe('rated');
+
+    const invitation = (
+      await t.db.query<{ id: string; username: string }>(
+        `SELECT a.id, u.username FROM assignments a JOIN users u ON u.volunteer_id = a.volunteer_id WHERE a.status = 'invited' AND lower(a.during) > now() LIMIT 1`,
+      )
+    ).rows[0];
+    if (invitation) await t.http().post(`/assignments/${invitation.id}/confirm`).set(await loginAs(invitation.username)).send({}).expect(200);
+  });
+
+  it('hands its history to the worker: inboxes fill and every story stays where the seed left it', async () => {
+    const before = await statusCounts();
+    worker = await startTestWorker();
+    queues = openTestQueues();
+    await drain(t.db, queues, { timeoutMs: 100_000 });
+    expect(await statusCounts()).toEqual(before);
+    const inbox = await t.http().get('/me/notifications?limit=100').set(await loginAs('haidian.coordinator')).expect(200);
+    expect((inbox.body as { items: unknown[] }).items.length).toBeGreaterThan(0);
+    const invited = await t.db.query(`SELECT 1 FROM notifications WHERE type = 'assignment.invited'`);
+    expect(invited.rowCount).toBeGreaterThan(0);
+    // Orders the seed left waiting past their stage's deadline are escalated by the stage timers.
+    const breaches = await t.db.query(`SELECT 1 FROM sla_breaches`);
+    expect(breaches.rowCount).toBeGreaterThan(0);
   });
 });
