@@ -374,9 +374,9 @@ class OrderPlanner {
     const dept = this.users.get(department.staffId) as DemoUser;
     const dispatch = (d: DemoDepartment) => actions.push({ action: 'dispatch', actorId: staffId, payload: { departmentId: d.id, note: null }, patch: { departmentId: d.id } });
     const claim = () => actions.push({ action: 'claim', actorId: department.staffId, payload: { departmentId: department.id } });
-    const offerOrOpen = () =>
+    const offerOrOpen = (to: DemoOrganization = organization) =>
       random.chance(0.7)
-        ? actions.push({ action: 'offer', actorId: dept.id, payload: { organizationId: organization.id }, patch: { offeredOrganizationId: organization.id } })
+        ? actions.push({ action: 'offer', actorId: dept.id, payload: { organizationId: to.id }, patch: { offeredOrganizationId: to.id } })
         : actions.push({ action: 'open', actorId: dept.id, patch: { isOpenToOrganizations: true } });
     const accept = () => actions.push({ action: 'accept', actorId: organization.adminId, payload: { organizationId: organization.id }, patch: { organizationId: organization.id } });
     // Now and then a department sends an order back first (returnedCount), or an organisation gives one back.
@@ -405,7 +405,8 @@ class OrderPlanner {
             patch: { organizationId: null, offeredOrganizationId: null, isOpenToOrganizations: false, openSlots: 0 },
           });
         }
-        if (random.chance(0.75)) offerOrOpen();
+        // After a release the department looks for another organisation.
+        if (random.chance(0.75)) offerOrOpen(organization === ctx.district.organization ? this.cityOrganizationFor(ctx.base.topic) : ctx.district.organization);
         break;
       case 'accepted':
         dispatch(department);
