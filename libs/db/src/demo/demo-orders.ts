@@ -364,7 +364,7 @@ class OrderPlanner {
       expired: [12 * 24, 28 * 24],
     };
     const [minAge, maxAge] = ageHours[story] ?? [2, 48];
-    const createdAt = new Date(now - random.int(minAge, maxAge) * HOUR_MS - random.int(0, 59) * MINUTE_MS);
+    const createdAt = new Date(daytime(now - random.int(minAge, maxAge) * HOUR_MS - random.int(0, 59) * MINUTE_MS, 0, now - HOUR_MS));
     const createdDay = this.clock.dayOf(createdAt);
     // Expired: both windows (the second at most 6 days after the first) ended before today.
     const windowDay = story === 'expired' ? createdDay + random.int(3, 5) : random.int(4, 20);
@@ -451,8 +451,9 @@ class OrderPlanner {
   private futureEventStory(ctx: StoryContext, isCancelled: boolean): Draft | null {
     const { random } = ctx;
     const now = this.clock.now.getTime();
-    const createdAt = new Date(now - random.int(30, 14 * 24) * HOUR_MS);
-    const scheduledBy = now - random.int(1, 12) * HOUR_MS;
+    const createdAt = new Date(daytime(now - random.int(30, 14 * 24) * HOUR_MS, 0, now - 30 * HOUR_MS));
+    // Early enough that a cancellation can follow before now.
+    const scheduledBy = daytime(now - random.int(2, 12) * HOUR_MS, createdAt.getTime() + 7 * HOUR_MS, now - 2 * HOUR_MS);
     const firstDay = Math.max(1, this.clock.dayOf(createdAt) + 3);
     // Spread over the next two weeks: a random day first, then the others.
     const eventDay = random.int(firstDay, 14);
@@ -468,7 +469,8 @@ class OrderPlanner {
     const createdAt = new Date(Math.max(this.clock.at(eventDay - random.int(5, 12), '10:00').getTime(), this.clock.at(-30, '09:00').getTime()) + random.int(0, 8 * 60) * MINUTE_MS);
     // The chosen day first, then the rest of the story's range.
     const days = [...range(eventDay, toDay), ...range(fromDay, eventDay - 1)];
-    return this.eventStory(ctx, createdAt, days, story, (slot) => new Date(slot.start.getTime() - random.int(24, 60) * HOUR_MS));
+    // Scheduled one to three days ahead, in office hours.
+    return this.eventStory(ctx, createdAt, days, story, (slot) => this.clock.at(this.clock.dayOf(slot.start) - random.int(1, 3), `${random.int(9, 17)}:${String(random.int(0, 59)).padStart(2, '0')}`));
   }
 
   /**
@@ -556,7 +558,7 @@ class OrderPlanner {
     const isPast = story !== 'scheduled' && story !== 'cancelled';
     const confirmBy = Math.min(slot.start.getTime(), now) - 10 * MINUTE_MS;
     const assignments: PlannedAssignment[] = invitations.map((i) => {
-      const confirmedAt = scheduleAt.getTime() + random.int(20, 18 * 60) * MINUTE_MS;
+      const confirmedAt = daytime(scheduleAt.getTime() + random.int(20, 18 * 60) * MINUTE_MS, scheduleAt.getTime(), confirmBy);
       const isConfirmed = confirmedAt < confirmBy && (isPast || random.chance(0.65));
       return {
         id: i.assignmentId,
@@ -600,7 +602,7 @@ class OrderPlanner {
     steps.push({ action: 'check_in', at: first.checkInAt as Date, actorId: firstUser ?? organization.adminId, payload: { volunteerId: first.volunteerId } });
     if (story === 'in_progress') return { order: { ...base, preferredWindows: windows, lastWindowEnd, createdAt }, steps, event };
 
-    const completedAt = new Date(slot.end.getTime() + random.int(30, 240) * MINUTE_MS);
+    const completedAt = new Date(slot.end.getTime() + random.int(30, 120) * MINUTE_MS);
     for (const { a, shows } of attendance)
       if (!shows) event.records.push({ volunteerId: a.volunteerId, checkInAt: null, checkOutAt: null, hours: 0, isNoShow: true, createdAt: completedAt });
     for (const r of event.records) this.calendar.record(r.volunteerId, r.hours, r.isNoShow);
@@ -618,7 +620,7 @@ class OrderPlanner {
       const score = () => (isLow ? random.int(1, 2) : random.chance(0.8) ? random.int(4, 5) : 3);
       const scores = { content: score(), volunteers: score(), punctuality: score() };
       const ratedBy = random.chance(0.7) ? base.requesterId : staffId;
-      const ratedAt = new Date(Math.min(completedAt.getTime() + random.int(4, 60) * HOUR_MS, now - 30 * MINUTE_MS));
+      const ratedAt = new Date(daytime(Math.min(completedAt.getTime() + random.int(4, 60) * HOUR_MS, now - 30 * MINUTE_MS), completedAt.getTime(), now - 30 * MINUTE_MS));
       const comment = isLow ? '志愿者迟到，内容与预期不符。' : random.pick(['讲得很好，居民都很满意！', '内容实用，希望以后多来。', '互动性强，老人们学会了很多。', '非常专业，感谢志愿者。']);
       steps.push({
         action: 'rate',
@@ -709,7 +711,24 @@ const range = (from: number, to: number): number[] => Array.from({ length: Math.
 /** Times for `actions` spread between `from` and `until`, in order, a little irregular. */
 function spread(actions: Omit<Step, 'at'>[], from: number, until: number, random: DemoRandom): Step[] {
   const gap = (until - from) / (actions.length + 1);
-  return actions.map((a, i) => ({ ...a, at: new Date(Math.round(from + gap * (i + 1) + (random.next() - 0.5) * gap * 0.6)) }));
+  const times = actions.map((_, i) => Math.round(from + gap * (i + 1) + (random.next() - 0.5) * gap * 0.6));
+  // In office hours when all of them still fit between `from` and `until` (the mapping keeps their order).
+  const moved = times.map(toDaytime);
+  const at = moved.every((t) => t > from && t < until) ? moved : times;
+  return actions.map((a, i) => ({ ...a, at: new Date(at[i] as number) }));
+}
+
+/** People act in the day: an instant's time of day squeezed into 08:30–20:30 Beijing, the same day; order is kept. */
+function toDaytime(at: number): number {
+  const local = at + SHANGHAI_OFFSET_MS;
+  const midnight = local - (local % DAY_MS);
+  return midnight + 8.5 * HOUR_MS + Math.floor((local - midnight) / 2) - SHANGHAI_OFFSET_MS;
+}
+
+/** `toDaytime`, unless that leaves (after, before). */
+function daytime(at: number, after: number, before: number): number {
+  const moved = toDaytime(at);
+  return moved > after && moved < before ? moved : at;
 }
 
 /** The status an order had at an instant, from its events. */
