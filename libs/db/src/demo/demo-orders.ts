@@ -277,6 +277,7 @@ class OrderPlanner {
   private readonly calendar = new DemoCalendar();
   private readonly users: Map<string, DemoUser>;
   private readonly volunteersOf = new Map<string, DemoVolunteer[]>();
+  private readonly loginVolunteers: Set<string>;
   readonly orders: PlannedOrder[] = [];
 
   constructor(
@@ -284,6 +285,7 @@ class OrderPlanner {
     private readonly clock: DemoClock,
   ) {
     this.users = new Map(world.users.map((u) => [u.id, u]));
+    this.loginVolunteers = new Set(world.volunteers.filter((v) => v.userId !== null).map((v) => v.id));
     for (const v of world.volunteers) this.volunteersOf.set(v.organizationId, [...(this.volunteersOf.get(v.organizationId) ?? []), v]);
   }
 
@@ -498,12 +500,14 @@ class OrderPlanner {
         if (!venue) continue;
         const slotFacts: SlotFacts = { start: slot.start, end: slot.end, topic: base.topic, audience: base.audience, place };
         // The rules of a named volunteer (DESIGN.md §4): active, available, free, under the weekly cap; skill only ranks.
-        const chosen = volunteers
+        const ranked = volunteers
           .map((v) => this.calendar.facts(v, slot))
           .filter((f) => ineligibility(f, slotFacts).every((reason) => reason === 'not_skilled'))
           .map((f) => ({ id: f.id, score: scoreVolunteer(f, slotFacts).score }))
-          .sort((a, b) => b.score - a.score || a.id.localeCompare(b.id))
-          .slice(0, wanted);
+          .sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
+        // Upcoming events name a volunteer who can log in when one is free, so the demo's volunteers have invitations to answer.
+        const withLogin = story === 'scheduled' ? ranked.find((r) => this.loginVolunteers.has(r.id)) : undefined;
+        const chosen = (withLogin ? [withLogin, ...ranked.filter((r) => r !== withLogin)] : ranked).slice(0, wanted);
         if (chosen.length === 0) continue;
         const windows = this.windowsAround(this.clock.dayOf(slot.start), random, slot);
         if (windows.some((w) => new Date(w.start) <= createdAt)) continue;
