@@ -76,8 +76,9 @@ export async function runDemoSeed(config: AppConfig, args: readonly string[], lo
   try {
     const result = await seedDemo(dataSource, { onProgress: progress.onProgress });
     progress.stop();
-    // COVERAGE REBUILD CALL SITE: once libs/coverage exists (branch `coverage`), rebuild its rollups
-    // from the events just written here, e.g. `await rebuildCoverage(dataSource)`.
+    // COVERAGE REBUILD CALL SITE, to wire when branch `coverage` is merged: the seeded month's rollups at
+    // once rather than when a worker relays the outbox (import { rebuildCoverage } from '@kepu/coverage'):
+    //   await dataSource.transaction((manager) => rebuildCoverage(manager));
     console.log(seedReport(result));
     return 0;
   } finally {
