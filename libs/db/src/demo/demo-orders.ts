@@ -373,15 +373,14 @@ class OrderPlanner {
     const windows = this.windowsAround(windowDay, random);
     const lastWindowEnd = new Date(Math.max(...windows.map((w) => new Date(w.end).getTime())));
     const actions: { action: OrderAction; actorId: string | null; payload?: Record<string, unknown>; patch?: Partial<PlannedOrderState> }[] = [];
-    const dept = this.users.get(department.staffId) as DemoUser;
     const dispatch = (d: DemoDepartment) => actions.push({ action: 'dispatch', actorId: staffId, payload: { departmentId: d.id, note: null }, patch: { departmentId: d.id } });
     const claim = () => actions.push({ action: 'claim', actorId: department.staffId, payload: { departmentId: department.id } });
     const offerOrOpen = (to: DemoOrganization = organization) =>
       random.chance(0.7)
-        ? actions.push({ action: 'offer', actorId: dept.id, payload: { organizationId: to.id }, patch: { offeredOrganizationId: to.id } })
-        : actions.push({ action: 'open', actorId: dept.id, patch: { isOpenToOrganizations: true } });
+        ? actions.push({ action: 'offer', actorId: department.staffId, payload: { organizationId: to.id }, patch: { offeredOrganizationId: to.id } })
+        : actions.push({ action: 'open', actorId: department.staffId, patch: { isOpenToOrganizations: true } });
     const accept = () => actions.push({ action: 'accept', actorId: organization.adminId, payload: { organizationId: organization.id }, patch: { organizationId: organization.id } });
-    // Now and then a department sends an order back first (returnedCount), or an organisation gives one back.
+    // Now and then a department sends an order back first (returnedCount).
     const declinedFirst = (['submitted', 'dispatched', 'claimed', 'accepted'] as string[]).includes(story) && random.chance(0.25);
     if (declinedFirst) {
       const other = this.otherDepartment(ctx.district, department);
@@ -442,8 +441,14 @@ class OrderPlanner {
         }
         break;
     }
-    // Spread the steps between creation and now (expiry: before the windows end, then the timer).
-    const until = story === 'expired' ? Math.min(new Date(windows[0]?.start ?? lastWindowEnd).getTime() - HOUR_MS, now) : now - 20 * MINUTE_MS;
+    // Spread the steps between creation and now: waiting orders waited all along; rejections and
+    // cancellations came within days; expiry came from the timer when the windows had passed.
+    const until =
+      story === 'expired'
+        ? Math.min(new Date(windows[0]?.start ?? lastWindowEnd).getTime() - HOUR_MS, now)
+        : story === 'rejected' || story === 'cancelled'
+          ? Math.min(createdAt.getTime() + random.int(6, 72) * HOUR_MS, now - 20 * MINUTE_MS)
+          : now - 20 * MINUTE_MS;
     const steps: Step[] = spread(actions, createdAt.getTime(), until, random);
     if (story === 'expired') steps.push({ action: 'expire', at: lastWindowEnd, actorId: null, payload: { lastWindowEnd: lastWindowEnd.toISOString() } });
     return { order: { ...ctx.base, preferredWindows: windows, lastWindowEnd, createdAt }, steps, event: null };
