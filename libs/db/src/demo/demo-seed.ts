@@ -63,6 +63,7 @@ export async function seedDemo(dataSource: DataSource, options: DemoSeedOptions 
   );
   let created = 0;
   let skipped = 0;
+  let raced = 0;
   let done = 0;
   progress({ phase: 'orders', done, total: orders.length });
   for (const order of orders) {
@@ -71,10 +72,11 @@ export async function seedDemo(dataSource: DataSource, options: DemoSeedOptions 
         await dataSource.transaction((manager) => writeOrder(manager, order));
         created++;
       } catch (error) {
-        // 23P01: a booking of a run on another day overlaps; 23503: its primary order was skipped.
         const code = (error as { code?: string }).code;
-        if (code !== '23P01' && code !== '23503') throw error;
-        skipped++;
+        // 23505: a concurrent run wrote it first. 23P01: it overlaps a booking of a run on another day; 23503: its primary was skipped.
+        if (code === '23505') raced++;
+        else if (code === '23P01' || code === '23503') skipped++;
+        else throw error;
       }
     }
     progress({ phase: 'orders', done: ++done, total: orders.length });
@@ -87,7 +89,7 @@ export async function seedDemo(dataSource: DataSource, options: DemoSeedOptions 
   ];
   return {
     ...counts,
-    orders: { created, existing: existing.size, skipped },
+    orders: { created, existing: existing.size + raced, skipped },
     accounts: listed.flatMap(({ districtName, usernames }) =>
       usernames.map((username) => {
         const u = byName.get(username) as DemoUser;
