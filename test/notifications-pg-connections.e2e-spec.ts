@@ -1,5 +1,5 @@
 import { loadConfig } from '@kepu/config';
-import { QUEUE_POOL_PER_INSTANCE } from '@kepu/notifications';
+import { QUEUE_POOL_PER_INSTANCE, QUEUES } from '@kepu/notifications';
 import { tcpConnectionsOf } from './support/process-connections';
 import { startTestApp, type TestApp } from './support/test-app';
 import { TEST_SERVER_URL } from './support/test-database';
@@ -16,10 +16,10 @@ import { createWorld, orderIn, type World } from './support/world';
 const POOL_SIZE = 5;
 /**
  * Beyond the pool on the PostgreSQL queue backend: the relay's LISTEN, and for each of
- * the worker's three queues and three workers BullMQ's own small pool and LISTEN
+ * the worker's queues and their workers (one each) BullMQ's own small pool and LISTEN
  * (libs/notifications/src/queue.module.ts; the README's deployment section).
  */
-const QUEUE_BACKEND_ALLOWANCE = 1 + 6 * (QUEUE_POOL_PER_INSTANCE + 1);
+const QUEUE_BACKEND_ALLOWANCE = 1 + 2 * Object.keys(QUEUES).length * (QUEUE_POOL_PER_INSTANCE + 1);
 const PG_PORT = Number(new URL(TEST_SERVER_URL).port || 5432);
 
 describe('a worker holds a bounded number of PostgreSQL connections: DATABASE_POOL_SIZE, plus the queue backend\'s fixed share', () => {

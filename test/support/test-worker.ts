@@ -93,6 +93,7 @@ export interface TestQueues {
   notifications: Queue;
   deliveries: Queue;
   timers: Queue;
+  coverage: Queue;
   all: Queue[];
   /** Removes every job and key of the suite's queues. */
   obliterate: () => Promise<void>;
@@ -107,12 +108,14 @@ export function openTestQueues(config: AppConfig = loadConfig()): TestQueues {
   const notifications = new Queue(QUEUES.notifications, options, backend as never);
   const deliveries = new Queue(QUEUES.deliveries, options, backend as never);
   const timers = new Queue(QUEUES.timers, options, backend as never);
-  const all = [notifications, deliveries, timers];
+  const coverage = new Queue(QUEUES.coverage, options, backend as never);
+  const all = [notifications, deliveries, timers, coverage];
   for (const q of all) q.on('error', () => undefined);
   return {
     notifications,
     deliveries,
     timers,
+    coverage,
     all,
     obliterate: async () => {
       for (const q of all) await q.obliterate({ force: true });
@@ -145,11 +148,13 @@ export async function drain(db: Pool, queues: TestQueues, options: DrainOptions 
     const fanOut = await queues.notifications.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
     const delivery = await queues.deliveries.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
     const timers = await queues.timers.getJobCounts('waiting', 'active', 'prioritized');
+    const coverage = await queues.coverage.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
     if (options.isDeliveryDelayExpected) delivery.delayed = 0;
     for (const [name, counts] of [
       ['notifications', fanOut],
       ['deliveries', delivery],
       ['timers', timers],
+      ['coverage', coverage],
     ] as const)
       for (const [state, n] of Object.entries(counts)) if (n > 0) return `${name} ${state} ${n}`;
     return null;

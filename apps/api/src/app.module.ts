@@ -10,6 +10,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import { AccountsController } from './accounts/accounts.controller';
 import { AuthController } from './auth/auth.controller';
+import { CoverageApiModule } from './coverage/coverage-api.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsController } from './notifications/notifications.controller';
@@ -53,6 +54,7 @@ import { VolunteersController } from './volunteers/volunteers.controller';
     MetricsModule,
     QueueBoardModule,
     RegionsApiModule,
+    CoverageApiModule,
   ],
   controllers: [AuthController, AccountsController, OrdersController, NotificationsController, VolunteersController, VenuesController, CandidatesController, SchedulingController, AssignmentsController, FulfilmentController],
 })

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { type AppConfig, ConfigError, loadConfig } from '@kepu/config';
 import { type DatabaseSetupResult, DatabaseUnreachableError, setupDatabase, type SetupLog, UnknownProvinceError } from '@kepu/db';
+import { coverageRebuild } from './coverage-rebuild';
 import { ALLOW_PRODUCTION_FLAG, runDemoSeed } from './demo-seed';
 
 /**
@@ -17,6 +18,8 @@ Commands:
   db:setup   create the database if missing, run migrations, import the regions
              of REGION_PROVINCE when absent, create the first city_admin
   start      db:setup, then run the API and the worker until stopped
+  coverage:rebuild
+             recompute the coverage facts and rollups from the orders
   demo:seed  db:setup, then a month of demo data in four districts (safe to run
              again; refused with NODE_ENV=production unless ${ALLOW_PRODUCTION_FLAG})`;
 
@@ -152,6 +155,7 @@ async function start(config: AppConfig): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   const command = argv[0];
+  if (command === 'coverage:rebuild') return coverageRebuild();
   if (command !== 'db:setup' && command !== 'start' && command !== 'demo:seed') {
     console.error(command && command !== 'help' && command !== '--help' ? `Unknown command "${command}".\n\n${USAGE}` : USAGE);
     return command === undefined || command === 'help' || command === '--help' ? 0 : 2;

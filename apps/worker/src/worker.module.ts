@@ -1,7 +1,9 @@
 import { ConfigModule } from '@kepu/config';
+import { CoverageModule } from '@kepu/coverage';
 import { DbModule } from '@kepu/db';
 import { NotificationsWorkerModule } from '@kepu/notifications';
 import { Module } from '@nestjs/common';
+import { CoverageProcessor } from './processors/coverage.processor';
 import { DeliveriesProcessor } from './processors/deliveries.processor';
 import { NotificationsProcessor } from './processors/notifications.processor';
 import { TimersProcessor } from './processors/timers.processor';
@@ -9,7 +11,7 @@ import { RedisPolicyCheck } from './redis-policy.check';
 
 /** The worker: outbox relay plus one processor per queue. */
 @Module({
-  imports: [ConfigModule, DbModule, NotificationsWorkerModule],
-  providers: [NotificationsProcessor, DeliveriesProcessor, TimersProcessor, RedisPolicyCheck],
+  imports: [ConfigModule, DbModule, NotificationsWorkerModule, CoverageModule],
+  providers: [NotificationsProcessor, DeliveriesProcessor, TimersProcessor, CoverageProcessor, RedisPolicyCheck],
 })
 export class WorkerModule {}

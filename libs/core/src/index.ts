@@ -11,3 +11,4 @@ export * from './quiet-hours';
 export * from './channel-plan';
 export * from './hours';
 export * from './matching';
+export * from './coverage';

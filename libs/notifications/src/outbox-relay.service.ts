@@ -4,8 +4,8 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
-import { OutboxRepository } from './outbox.repository';
-import { JOB_IDS, type NotificationsJob, QUEUES, type TimersJob } from './queue-catalogue';
+import { OutboxRepository, type UnpublishedMessage } from './outbox.repository';
+import { type CoverageJob, JOB_IDS, type NotificationsJob, QUEUES, type TimersJob } from './queue-catalogue';
 
 const BATCH_SIZE = 200;
 /** A queue that does not answer in this time is treated as down; the rows stay unpublished. */
@@ -41,6 +41,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
     private readonly config: AppConfig,
     @InjectQueue(QUEUES.notifications) private readonly notifications: Queue<NotificationsJob['data'], void, NotificationsJob['name']>,
     @InjectQueue(QUEUES.timers) private readonly timers: Queue<TimersJob['data'], void, TimersJob['name']>,
+    @InjectQueue(QUEUES.coverage) private readonly coverage: Queue<CoverageJob['data'], void, CoverageJob['name']>,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -61,11 +62,16 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
     return this.outbox.publishNext(BATCH_SIZE, async (messages) => {
       const notified = messages.filter((m) => isNotified(m.type));
       const orderEvents = messages.filter((m) => m.orderId !== null && m.type.startsWith('order.'));
+      // Anything about an order (transitions, creation, SLA breaches…) may change its coverage figures.
+      const aboutOrders = messages.filter((m): m is UnpublishedMessage & { orderId: string } => m.orderId !== null);
       await withTimeout(
         Promise.all([
           this.notifications.addBulk(notified.map((m) => ({ name: 'fan-out' as const, data: { outboxId: m.id }, opts: { jobId: JOB_IDS.fanOut(m.id) } }))),
           this.timers.addBulk(
             orderEvents.map((m) => ({ name: 'stage-changed' as const, data: { outboxId: m.id }, opts: { jobId: JOB_IDS.stageChanged(m.id) } })),
+          ),
+          this.coverage.addBulk(
+            aboutOrders.map((m) => ({ name: 'refresh-order' as const, data: { orderId: m.orderId, outboxId: m.id }, opts: { jobId: JOB_IDS.coverage(m.id) } })),
           ),
         ]),
         PUBLISH_TIMEOUT_MS,

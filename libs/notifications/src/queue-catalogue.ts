@@ -13,6 +13,8 @@ export const QUEUES = {
   deliveries: 'deliveries',
   /** Stage timers: SLA deadlines and expiry, scheduled as delayed jobs. */
   timers: 'timers',
+  /** Coverage rollups: every outbox message about an order → refresh that order's facts and rollups. */
+  coverage: 'coverage',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -26,6 +28,8 @@ export type TimersJob =
   | { name: 'rating-reminder-due'; data: { orderId: string } }
   | { name: 'close-due'; data: { orderId: string } };
 
+export type CoverageJob = { name: 'refresh-order'; data: { orderId: string; outboxId: string } };
+
 /** Event reminders go 24 h and 2 h before the start (DESIGN.md §3). */
 export type ReminderKind = '24h' | '2h';
 export const REMINDER_LEAD_MS: Record<ReminderKind, number> = { '24h': 24 * 3600 * 1000, '2h': 2 * 3600 * 1000 };
@@ -34,6 +38,7 @@ export interface JobCatalogue {
   notifications: NotificationsJob;
   deliveries: DeliveriesJob;
   timers: TimersJob;
+  coverage: CoverageJob;
 }
 
 /** BullMQ refuses ':' in custom ids; these use '-' and are stable for one logical job. */
@@ -46,6 +51,7 @@ export const JOB_IDS = {
   reminderDue: (orderId: string, kind: ReminderKind) => `remind-${orderId}-${kind}`,
   ratingReminderDue: (orderId: string) => `rate-remind-${orderId}`,
   closeDue: (orderId: string) => `close-${orderId}`,
+  coverage: (outboxId: string) => `coverage-${outboxId}`,
 };
 
 const KEEP_FAILED = { age: 30 * 24 * 3600 };
@@ -57,6 +63,8 @@ export const DEFAULT_JOB_OPTIONS: Record<QueueName, JobsOptions> = {
   deliveries: { removeOnComplete: { count: 1000 }, removeOnFail: KEEP_FAILED },
   // Removed on completion so a timer id can be scheduled again when an order re-enters a stage.
   timers: { attempts: 8, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: KEEP_FAILED },
+  // A refresh recomputes from the orders, so a retry (e.g. after a deadlock between two refreshes) is always safe.
+  coverage: { attempts: 10, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: { count: 1000 }, removeOnFail: KEEP_FAILED },
 };
 
 /**

@@ -43,6 +43,7 @@ export function queueConnection(config: AppConfig): ConnectionOptions {
       { name: QUEUES.notifications, defaultJobOptions: DEFAULT_JOB_OPTIONS.notifications },
       { name: QUEUES.deliveries, defaultJobOptions: DEFAULT_JOB_OPTIONS.deliveries },
       { name: QUEUES.timers, defaultJobOptions: DEFAULT_JOB_OPTIONS.timers },
+      { name: QUEUES.coverage, defaultJobOptions: DEFAULT_JOB_OPTIONS.coverage },
     ),
   ],
   exports: [BullModule],

@@ -39,8 +39,9 @@ export class MetricsService implements OnModuleInit {
     @InjectQueue(QUEUES.notifications) notifications: Queue,
     @InjectQueue(QUEUES.deliveries) deliveries: Queue,
     @InjectQueue(QUEUES.timers) timers: Queue,
+    @InjectQueue(QUEUES.coverage) coverage: Queue,
   ) {
-    this.queues = [notifications, deliveries, timers];
+    this.queues = [notifications, deliveries, timers, coverage];
     collectDefaultMetrics({ register: this.registry });
     this.httpDuration = new Histogram({
       name: 'http_request_duration_seconds',

@@ -29,8 +29,9 @@ export class QueueBoard implements OnModuleInit {
     @InjectQueue(QUEUES.notifications) notifications: Queue,
     @InjectQueue(QUEUES.deliveries) deliveries: Queue,
     @InjectQueue(QUEUES.timers) timers: Queue,
+    @InjectQueue(QUEUES.coverage) coverage: Queue,
   ) {
-    this.queues = [notifications, deliveries, timers];
+    this.queues = [notifications, deliveries, timers, coverage];
   }
 
   onModuleInit(): void {

@@ -1,0 +1,22 @@
+import { CoverageRepository } from '@kepu/coverage';
+import { type CoverageJob, QUEUES, WORKER_OPTIONS } from '@kepu/notifications';
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import type { Job } from 'bullmq';
+
+/**
+ * Keeps the coverage rollups up to date: each job recomputes one order's facts
+ * from PostgreSQL and applies the difference, so duplicates and reordering are harmless.
+ */
+@Processor(QUEUES.coverage, { ...WORKER_OPTIONS, concurrency: 5 })
+export class CoverageProcessor extends WorkerHost {
+  constructor(private readonly coverage: CoverageRepository) {
+    super();
+  }
+
+  async process(job: Job<CoverageJob['data'], void, CoverageJob['name']>): Promise<void> {
+    switch (job.name) {
+      case 'refresh-order':
+        return this.coverage.refreshOrders([job.data.orderId]);
+    }
+  }
+}
