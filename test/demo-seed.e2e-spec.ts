@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AUDIENCE_CODES, ORDER_STATUSES } from '@kepu/core';
+import { rebuildCoverage } from '@kepu/coverage';
 import { createDataSource, type DemoSeedProgress, type DemoSeedResult, seedDemo } from '@kepu/db';
 import type { DataSource } from 'typeorm';
 import { startTestApp, type TestApp } from './support/test-app';
@@ -162,6 +163,20 @@ describe('npm run demo:seed', () => {
     expect(Array.isArray(assignments.body)).toBe(true);
   });
 
+  it('gives the coverage dashboard something to show in each of the four districts (after the rebuild demo:seed runs)', async () => {
+    await dataSource.transaction((manager) => rebuildCoverage(manager));
+    const res = await t.http().get('/coverage/districts').set(await loginAs('city.admin')).expect(200);
+    const districts = (res.body as { districtCode: string; coveredCommunities: number; orders: number; volunteerHours: number }[]).filter((d) =>
+      ['110101', '110105', '110108', '110115'].includes(d.districtCode),
+    );
+    expect(districts).toHaveLength(4);
+    for (const d of districts) {
+      expect(d.coveredCommunities).toBeGreaterThan(0);
+      expect(d.orders).toBeGreaterThan(30);
+      expect(d.volunteerHours).toBeGreaterThan(0);
+    }
+  });
+
   it('carries on through the API from where each seeded order stands', async () => {
     const submitted = await one<{ id: string; staff: string; department: string }>(
       `SELECT o.id, (SELECT username FROM users u WHERE u.role = 'community_staff' AND u.community_code = o.community_code) AS staff,
@@ -209,6 +224,11 @@ describe('npm run demo:seed', () => {
     expect((inbox.body as { items: unknown[] }).items.length).toBeGreaterThan(0);
     const invited = await t.db.query(`SELECT 1 FROM notifications WHERE type = 'assignment.invited'`);
     expect(invited.rowCount).toBeGreaterThan(0);
+    // The rollups the worker maintained from the relayed history agree with a rebuild from the orders.
+    const admin = await loginAs('city.admin');
+    const maintained = (await t.http().get('/coverage/districts').set(admin).expect(200)).body as unknown;
+    await dataSource.transaction((manager) => rebuildCoverage(manager));
+    expect((await t.http().get('/coverage/districts').set(admin).expect(200)).body).toEqual(maintained);
     // Orders the seed left waiting past their stage's deadline are escalated by the stage timers.
     const breaches = await t.db.query(`SELECT 1 FROM sla_breaches`);
     expect(breaches.rowCount).toBeGreaterThan(0);

@@ -1,5 +1,6 @@
 import { Presets, SingleBar } from 'cli-progress';
 import type { AppConfig } from '@kepu/config';
+import { rebuildCoverage } from '@kepu/coverage';
 import { createDataSource, type DemoSeedProgress, type DemoSeedResult, seedDemo, type SetupLog } from '@kepu/db';
 
 /** The flag that lets `demo:seed` write its known passwords into a production database anyway. */
@@ -76,10 +77,10 @@ export async function runDemoSeed(config: AppConfig, args: readonly string[], lo
   try {
     const result = await seedDemo(dataSource, { onProgress: progress.onProgress });
     progress.stop();
-    // COVERAGE REBUILD CALL SITE, to wire when branch `coverage` is merged: the seeded month's rollups at
-    // once rather than when a worker relays the outbox (import { rebuildCoverage } from '@kepu/coverage'):
-    //   await dataSource.transaction((manager) => rebuildCoverage(manager));
+    // The seeded month's coverage at once, rather than when a worker relays the outbox (its jobs then find nothing to change).
+    const coverage = await dataSource.transaction((manager) => rebuildCoverage(manager));
     console.log(seedReport(result));
+    console.log(`Coverage rollups rebuilt from ${coverage.facts} orders.\n`);
     return 0;
   } finally {
     progress.stop();
