@@ -7,7 +7,7 @@ import type { DataSource } from 'typeorm';
 import { startTestApp, type TestApp } from './support/test-app';
 import { drain, openTestQueues, startTestWorker, suitePrefix, type TestQueues, type TestWorker } from './support/test-worker';
 
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const TABLES = ['users', 'departments', 'organizations', 'organization_districts', 'volunteers', 'volunteer_skills', 'venues', 'orders', 'order_events', 'outbox', 'bookings', 'assignments', 'service_records'];
 
@@ -218,7 +218,7 @@ describe('npm run demo:seed', () => {
     const before = await statusCounts();
     worker = await startTestWorker();
     queues = openTestQueues();
-    await drain(t.db, queues, { timeoutMs: 100_000 });
+    await drain(t.db, queues, { timeoutMs: 200_000 });
     expect(await statusCounts()).toEqual(before);
     const inbox = await t.http().get('/me/notifications?limit=100').set(await loginAs('haidian.coordinator')).expect(200);
     expect((inbox.body as { items: unknown[] }).items.length).toBeGreaterThan(0);
