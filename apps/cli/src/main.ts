@@ -5,6 +5,7 @@ import { join, relative } from 'node:path';
 import { type AppConfig, ConfigError, loadConfig } from '@kepu/config';
 import { type DatabaseSetupResult, DatabaseUnreachableError, setupDatabase, type SetupLog, UnknownProvinceError } from '@kepu/db';
 import { coverageRebuild } from './coverage-rebuild';
+import { ALLOW_PRODUCTION_FLAG, runDemoSeed } from './demo-seed';
 
 /**
  * `db:setup` and `start` without Nest: the setup must run, and fail clearly,
@@ -18,7 +19,9 @@ Commands:
              of REGION_PROVINCE when absent, create the first city_admin
   start      db:setup, then run the API and the worker until stopped
   coverage:rebuild
-             recompute the coverage facts and rollups from the orders`;
+             recompute the coverage facts and rollups from the orders
+  demo:seed  db:setup, then a month of demo data in four districts (safe to run
+             again; refused with NODE_ENV=production unless ${ALLOW_PRODUCTION_FLAG})`;
 
 const HEALTH_WAIT_MS = 30_000;
 const STOP_GRACE_MS = 15_000;
@@ -154,7 +157,7 @@ async function start(config: AppConfig): Promise<number> {
 async function main(argv: string[]): Promise<number> {
   const command = argv[0];
   if (command === 'coverage:rebuild') return coverageRebuild();
-  if (command !== 'db:setup' && command !== 'start') {
+  if (command !== 'db:setup' && command !== 'start' && command !== 'demo:seed') {
     console.error(command && command !== 'help' && command !== '--help' ? `Unknown command "${command}".\n\n${USAGE}` : USAGE);
     return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
   }
@@ -175,6 +178,7 @@ async function main(argv: string[]): Promise<number> {
       await runSetup(config);
       return 0;
     }
+    if (command === 'demo:seed') return await runDemoSeed(config, argv.slice(1), log, runSetup);
     return await start(config);
   } catch (err) {
     if (err instanceof DatabaseUnreachableError) {

@@ -6,3 +6,4 @@ export * from './region-import';
 export * from './region-import-progress';
 export * from './database-setup';
 export * from './sql';
+export * from './demo';
