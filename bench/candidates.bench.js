@@ -12,7 +12,7 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { createChildren, expectStatus, httpRequest, log, withPg } = require('./support/harness');
+const { createChildren, expectStatus, httpRequest, log, withPg, runMain } = require('./support/harness');
 const autocannon = require('autocannon');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -405,21 +405,4 @@ async function main() {
   if (row.non2xx + single.result.non2xx > 0 || row.errors > 0) process.exitCode = 3;
 }
 
-const deadline = setTimeout(() => {
-  log(`timed out after ${CONFIG.timeoutS}s`);
-  killAllNow();
-  process.exit(2);
-}, CONFIG.timeoutS * 1000);
-deadline.unref();
-
-main().then(
-  () => {
-    killAllNow();
-    process.exit(process.exitCode ?? 0);
-  },
-  (err) => {
-    log(`failed: ${err && err.stack ? err.stack : err}`);
-    killAllNow();
-    process.exit(1);
-  },
-);
+runMain(main, { timeoutS: CONFIG.timeoutS, killAllNow });

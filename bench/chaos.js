@@ -22,7 +22,7 @@ const { Socket } = require('node:net');
 const { Client } = require('pg');
 const IORedis = require('ioredis');
 const bullmq = require('bullmq');
-const { createChildren, log, withPg } = require('./support/harness');
+const { createChildren, log, withPg, runMain } = require('./support/harness');
 
 const ROOT = path.resolve(__dirname, '..');
 const env = process.env;
@@ -820,21 +820,4 @@ async function main() {
   }
 }
 
-const deadline = setTimeout(() => {
-  log(`timed out after ${CONFIG.timeoutS}s`);
-  killAllNow();
-  process.exit(2);
-}, CONFIG.timeoutS * 1000);
-deadline.unref();
-
-main().then(
-  () => {
-    killAllNow();
-    process.exit(process.exitCode || 0);
-  },
-  (err) => {
-    log(`failed: ${err && err.stack ? err.stack : err}`);
-    killAllNow();
-    process.exit(1);
-  },
-);
+runMain(main, { timeoutS: CONFIG.timeoutS, killAllNow });

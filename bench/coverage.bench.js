@@ -14,7 +14,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { Pool } = require('pg');
 const autocannon = require('autocannon');
-const { createChildren, expectStatus, httpRequest, log, withPg } = require('./support/harness');
+const { createChildren, expectStatus, httpRequest, log, withPg, runMain } = require('./support/harness');
 
 const ROOT = path.resolve(__dirname, '..');
 const env = process.env;
@@ -359,21 +359,4 @@ async function main() {
   if (result.non2xx + single.result.non2xx + varied.result.non2xx > 0 || result.errors + varied.result.errors > 0) process.exitCode = 3;
 }
 
-const deadline = setTimeout(() => {
-  log(`timed out after ${CONFIG.timeoutS}s`);
-  killAllNow();
-  process.exit(2);
-}, CONFIG.timeoutS * 1000);
-deadline.unref();
-
-main().then(
-  () => {
-    killAllNow();
-    process.exit(process.exitCode ?? 0);
-  },
-  (err) => {
-    log(`failed: ${err && err.stack ? err.stack : err}`);
-    killAllNow();
-    process.exit(1);
-  },
-);
+runMain(main, { timeoutS: CONFIG.timeoutS, killAllNow });

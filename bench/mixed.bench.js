@@ -18,7 +18,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const autocannon = require('autocannon');
-const { createChildren, expectStatus, httpRequest, log, withPg } = require('./support/harness');
+const { createChildren, expectStatus, httpRequest, log, withPg, runMain } = require('./support/harness');
 
 const ROOT = path.resolve(__dirname, '..');
 const env = process.env;
@@ -366,21 +366,4 @@ async function main() {
   if (unexpected > 0 || checks.versionMismatches > 0 || checks.ordersOfLoad !== checks.keysOfLoad) process.exitCode = 3;
 }
 
-const deadline = setTimeout(() => {
-  log(`timed out after ${CONFIG.timeoutS}s`);
-  killAllNow();
-  process.exit(2);
-}, CONFIG.timeoutS * 1000);
-deadline.unref();
-
-main().then(
-  () => {
-    killAllNow();
-    process.exit(process.exitCode || 0);
-  },
-  (err) => {
-    log(`failed: ${err && err.stack ? err.stack : err}`);
-    killAllNow();
-    process.exit(1);
-  },
-);
+runMain(main, { timeoutS: CONFIG.timeoutS, killAllNow });

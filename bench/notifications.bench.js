@@ -16,7 +16,7 @@ const { randomUUID } = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { createChildren, expectStatus, httpRequest, log, withPg } = require('./support/harness');
+const { createChildren, expectStatus, httpRequest, log, withPg, runMain } = require('./support/harness');
 const { Client } = require('pg');
 const IORedis = require('ioredis');
 const bullmq = require('bullmq');
@@ -801,21 +801,4 @@ async function failedPipelineJobs() {
   }
 }
 
-const deadline = setTimeout(() => {
-  log(`timed out after ${CONFIG.timeoutS}s`);
-  killAllNow();
-  process.exit(2);
-}, CONFIG.timeoutS * 1000);
-deadline.unref();
-
-main().then(
-  () => {
-    killAllNow();
-    process.exit(process.exitCode || 0);
-  },
-  (err) => {
-    log(`failed: ${err && err.stack ? err.stack : err}`);
-    killAllNow();
-    process.exit(1);
-  },
-);
+runMain(main, { timeoutS: CONFIG.timeoutS, killAllNow });

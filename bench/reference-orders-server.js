@@ -12,8 +12,8 @@
 // metrics, no logging.
 
 const http = require('node:http');
-const crypto = require('node:crypto');
 const { Pool } = require('pg');
+const { send, toOrderJson, verifyToken } = require('./support/reference-http');
 
 const PORT = Number(process.env.PORT || 3101);
 const HOST = '127.0.0.1';
@@ -56,30 +56,7 @@ WITH o AS (
 )
 SELECT * FROM o`;
 
-function base64urlJson(part) {
-  return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-}
 
-/** HS256 bearer token → claims, or null. */
-function verifyToken(header) {
-  const match = /^Bearer\s+(\S+)$/i.exec(header || '');
-  if (!match) return null;
-  const parts = match[1].split('.');
-  if (parts.length !== 3) return null;
-  const expected = crypto.createHmac('sha256', JWT_SECRET).update(`${parts[0]}.${parts[1]}`).digest();
-  const given = Buffer.from(parts[2], 'base64url');
-  if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return null;
-  try {
-    const head = base64urlJson(parts[0]);
-    const claims = base64urlJson(parts[1]);
-    if (head.alg !== 'HS256') return null;
-    if (typeof claims.exp === 'number' && claims.exp * 1000 < Date.now()) return null;
-    if (typeof claims.sub !== 'string') return null;
-    return claims;
-  } catch {
-    return null;
-  }
-}
 
 const isText = (v, max) => typeof v === 'string' && v.trim().length > 0 && v.length <= max;
 
@@ -116,56 +93,15 @@ function check(body, now) {
   return errors;
 }
 
-const iso = (d) => (d == null ? null : new Date(d).toISOString());
 
-function toOrderJson(r) {
-  return {
-    id: r.id,
-    code: r.code,
-    status: r.status,
-    version: r.version,
-    communityCode: r.community_code,
-    subdistrictCode: r.subdistrict_code,
-    districtCode: r.district_code,
-    requesterId: r.requester_id,
-    topic: r.topic,
-    audience: r.audience,
-    format: r.format,
-    title: r.title,
-    description: r.description,
-    expectedAttendance: r.expected_attendance,
-    preferredWindows: r.preferred_windows,
-    accessibilityNeeds: r.accessibility_needs,
-    contactName: r.contact_name,
-    contactPhone: r.contact_phone, // the requester sees its own number unmasked
-    departmentId: r.department_id,
-    organizationId: r.organization_id,
-    offeredOrganizationId: r.offered_organization_id,
-    openToOrganizations: r.is_open_to_organizations,
-    scheduledStart: iso(r.scheduled_start),
-    scheduledEnd: iso(r.scheduled_end),
-    venueId: r.venue_id,
-    returnedCount: r.returned_count,
-    mergedIntoId: r.merged_into_id,
-    possibleDuplicateIds: r.possible_duplicate_ids,
-    rating: r.rating,
-    createdAt: iso(r.created_at),
-    updatedAt: iso(r.updated_at),
-  };
-}
 
-function send(res, status, body, type = 'application/json') {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
 
 function problem(res, status, code, detail, errors) {
   send(res, status, { type: 'about:blank', title: http.STATUS_CODES[status], status, detail, code, ...(errors ? { errors } : {}) }, 'application/problem+json');
 }
 
 async function createOrder(req, res, raw) {
-  const claims = verifyToken(req.headers.authorization);
+  const claims = verifyToken(req.headers.authorization, JWT_SECRET);
   if (!claims) return problem(res, 401, 'UNAUTHENTICATED', 'Send a valid bearer token.');
   if (claims.role !== 'resident' && claims.role !== 'community_staff') return problem(res, 403, 'FORBIDDEN', 'Only residents and community staff create orders.');
   let body;

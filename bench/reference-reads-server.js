@@ -10,8 +10,8 @@
 //     node bench/reference-reads-server.js
 
 const http = require('node:http');
-const crypto = require('node:crypto');
 const { Pool } = require('pg');
+const { send, toOrderJson, verifyToken } = require('./support/reference-http');
 
 const PORT = Number(process.env.PORT || 4601);
 const JWT_SECRET = process.env.JWT_SECRET;
@@ -22,22 +22,6 @@ if (!JWT_SECRET) {
 const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DATABASE_POOL_SIZE || 20) });
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function verifyToken(header) {
-  const match = /^Bearer\s+(\S+)$/i.exec(header || '');
-  if (!match) return null;
-  const parts = match[1].split('.');
-  if (parts.length !== 3) return null;
-  const expected = crypto.createHmac('sha256', JWT_SECRET).update(`${parts[0]}.${parts[1]}`).digest();
-  const given = Buffer.from(parts[2], 'base64url');
-  if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return null;
-  try {
-    const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
-    if (typeof claims.exp === 'number' && claims.exp * 1000 < Date.now()) return null;
-    return typeof claims.sub === 'string' ? claims : null;
-  } catch {
-    return null;
-  }
-}
 
 /** The scope filter of libs/orders visibleTo, as SQL on `o` with the claim as $1. */
 function scope(claims) {
@@ -62,50 +46,12 @@ function scope(claims) {
   }
 }
 
-const iso = (d) => (d == null ? null : new Date(d).toISOString());
-const toOrderJson = (r) => ({
-  id: r.id,
-  code: r.code,
-  status: r.status,
-  version: r.version,
-  communityCode: r.community_code,
-  subdistrictCode: r.subdistrict_code,
-  districtCode: r.district_code,
-  requesterId: r.requester_id,
-  topic: r.topic,
-  audience: r.audience,
-  format: r.format,
-  title: r.title,
-  description: r.description,
-  expectedAttendance: r.expected_attendance,
-  preferredWindows: r.preferred_windows,
-  accessibilityNeeds: r.accessibility_needs,
-  contactName: r.contact_name,
-  contactPhone: r.contact_phone,
-  departmentId: r.department_id,
-  organizationId: r.organization_id,
-  offeredOrganizationId: r.offered_organization_id,
-  openToOrganizations: r.is_open_to_organizations,
-  scheduledStart: iso(r.scheduled_start),
-  scheduledEnd: iso(r.scheduled_end),
-  venueId: r.venue_id,
-  returnedCount: r.returned_count,
-  mergedIntoId: r.merged_into_id,
-  possibleDuplicateIds: r.possible_duplicate_ids,
-  createdAt: iso(r.created_at),
-  updatedAt: iso(r.updated_at),
-});
 
-function send(res, status, body, type = 'application/json') {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
 const problem = (res, status, code) => send(res, status, { type: 'about:blank', title: http.STATUS_CODES[status], status, detail: code, code }, 'application/problem+json');
 
 async function handle(req, res) {
   if (req.url === '/health') return send(res, 200, { status: 'ok' });
-  const claims = verifyToken(req.headers.authorization);
+  const claims = verifyToken(req.headers.authorization, JWT_SECRET);
   if (!claims) return problem(res, 401, 'UNAUTHENTICATED');
   const url = new URL(req.url, 'http://x');
   const [where, params] = scope(claims);

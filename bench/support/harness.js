@@ -120,4 +120,30 @@ async function withPg(url, fn) {
   }
 }
 
-module.exports = { createChildren, log, httpRequest, expectStatus, withPg };
+/**
+ * Runs a benchmark's main(): every child it started is killed when main ends,
+ * fails, or overruns `timeoutS` (exit 2), so no API or worker outlives the run.
+ * @param {() => Promise<void>} main
+ * @param {{ timeoutS: number, killAllNow: () => void }} options
+ */
+function runMain(main, { timeoutS, killAllNow }) {
+  const deadline = setTimeout(() => {
+    log(`timed out after ${timeoutS}s`);
+    killAllNow();
+    process.exit(2);
+  }, timeoutS * 1000);
+  deadline.unref();
+  main().then(
+    () => {
+      killAllNow();
+      process.exit(process.exitCode || 0);
+    },
+    (err) => {
+      log(`failed: ${err && err.stack ? err.stack : err}`);
+      killAllNow();
+      process.exit(1);
+    },
+  );
+}
+
+module.exports = { createChildren, log, httpRequest, expectStatus, withPg, runMain };

@@ -1,4 +1,4 @@
-import { type AppConfig, ConfigError, loadConfig } from '@kepu/config';
+import type { AppConfig } from '@kepu/config';
 import { rebuildCoverage } from '@kepu/coverage';
 import { createDataSource } from '@kepu/db';
 
@@ -7,17 +7,7 @@ import { createDataSource } from '@kepu/db';
  * from the orders, set-based, in one transaction (README "Coverage"). Safe
  * while workers run: their refreshes wait for it and then apply on top.
  */
-export async function coverageRebuild(): Promise<number> {
-  let config: AppConfig;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      return 2;
-    }
-    throw err;
-  }
+export async function coverageRebuild(config: AppConfig): Promise<number> {
   const dataSource = createDataSource({ ...config, databasePoolSize: 1 });
   await dataSource.initialize();
   try {

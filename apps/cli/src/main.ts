@@ -156,8 +156,7 @@ async function start(config: AppConfig): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   const command = argv[0];
-  if (command === 'coverage:rebuild') return coverageRebuild();
-  if (command !== 'db:setup' && command !== 'start' && command !== 'demo:seed') {
+  if (command !== 'db:setup' && command !== 'start' && command !== 'demo:seed' && command !== 'coverage:rebuild') {
     console.error(command && command !== 'help' && command !== '--help' ? `Unknown command "${command}".\n\n${USAGE}` : USAGE);
     return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
   }
@@ -174,6 +173,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   try {
+    if (command === 'coverage:rebuild') return await coverageRebuild(config);
     if (command === 'db:setup') {
       await runSetup(config);
       return 0;

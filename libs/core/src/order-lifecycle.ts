@@ -184,3 +184,23 @@ export function decideTransition(
   if (!rule) return { allowed: false, reason: 'state' };
   return { allowed: true, rule, to: rule.to ?? order.status };
 }
+
+/** The lifecycle fields of an order as `POST /orders` creates it: submitted, nobody holding it yet. */
+export const NEW_ORDER_STATE = {
+  status: 'submitted' as const,
+  version: 1,
+  departmentId: null,
+  organizationId: null,
+  offeredOrganizationId: null,
+  isOpenToOrganizations: false,
+  scheduledStart: null,
+  scheduledEnd: null,
+  venueId: null,
+  returnedCount: 0,
+  mergedIntoId: null,
+  rating: null,
+  openSlots: 0,
+  attendance: null,
+  summary: null,
+  completedAt: null,
+};

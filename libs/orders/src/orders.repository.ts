@@ -1,4 +1,4 @@
-import type { Actor, OrderStatus } from '@kepu/core';
+import { type Actor, NEW_ORDER_STATE, type OrderStatus } from '@kepu/core';
 import { type OrderEntity, Sql, type StoredWindow } from '@kepu/db';
 import { type KeysetPosition } from '@kepu/http';
 import { Injectable } from '@nestjs/common';
@@ -321,22 +321,7 @@ export class OrdersRepository {
         ...fields,
         id: row.id,
         code: row.code,
-        status: 'submitted',
-        version: 1,
-        departmentId: null,
-        organizationId: null,
-        offeredOrganizationId: null,
-        isOpenToOrganizations: false,
-        scheduledStart: null,
-        scheduledEnd: null,
-        venueId: null,
-        returnedCount: 0,
-        mergedIntoId: null,
-        rating: null,
-        openSlots: 0,
-        attendance: null,
-        summary: null,
-        completedAt: null,
+        ...NEW_ORDER_STATE,
         createdAt: row.created_at,
         updatedAt: row.created_at,
       };

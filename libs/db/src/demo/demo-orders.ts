@@ -6,6 +6,7 @@ import {
   ineligibility,
   isCheckInOpen,
   isTerminal,
+  NEW_ORDER_STATE,
   type OrderAction,
   type OrderFacts,
   type OrderStatus,
@@ -760,22 +761,7 @@ function replay(draft: Draft, users: Map<string, DemoUser>, organizations: reado
   const events: PlannedEventRow[] = [{ seq: 1, type: 'order.submitted', fromStatus: null, toStatus: 'submitted', actorId: requester.id, actorRole: requester.role, payload: body, at: o.createdAt }];
   const messages: PlannedMessage[] = [{ type: 'order.submitted', payload: { ...body, eventSeq: 1, actorId: requester.id, actorRole: requester.role }, createdAt: o.createdAt }];
   const state: PlannedOrderState = {
-    status: 'submitted',
-    version: 1,
-    departmentId: null,
-    organizationId: null,
-    offeredOrganizationId: null,
-    isOpenToOrganizations: false,
-    scheduledStart: null,
-    scheduledEnd: null,
-    venueId: null,
-    returnedCount: 0,
-    mergedIntoId: null,
-    rating: null,
-    openSlots: 0,
-    attendance: null,
-    summary: null,
-    completedAt: null,
+    ...NEW_ORDER_STATE,
     updatedAt: o.createdAt,
   };
   let previousAt = o.createdAt;
