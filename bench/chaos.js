@@ -58,7 +58,7 @@ const CONFIG = {
 };
 const DATABASE_URL = `postgres://postgres@127.0.0.1:5432/${CONFIG.database}`;
 const REDIS_URL = `redis://127.0.0.1:${CONFIG.redisPort}`;
-const ADMIN = { username: 'admin', password: 'chaos-admin-pass' };
+const ADMIN = { username: 'admin', password: 'chaos-admin-pass-1' };
 const HAIDIAN = '110108';
 const COMMUNITIES = ['110108001001', '110108002001'];
 const PASSWORD = 'chaos-user-pass-1';

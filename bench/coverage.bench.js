@@ -45,7 +45,7 @@ const CONFIG = {
   logDir: path.join(ROOT, 'test-output', 'bench'),
 };
 const DATABASE_URL = `postgres://postgres@127.0.0.1:5432/${CONFIG.database}`;
-const ADMIN = { username: 'admin', password: 'bench-admin-pass' };
+const ADMIN = { username: 'admin', password: 'bench-admin-pass-1' };
 
 const { startChild, stopChild, killAllNow, waitForHttp } = createChildren({ root: ROOT, logDir: CONFIG.logDir, env });
 const request = (method, urlPath, options = {}) => httpRequest(CONFIG.apiPort, method, urlPath, { timeoutMs: 60_000, ...options });

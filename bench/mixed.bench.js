@@ -42,7 +42,7 @@ const CONFIG = {
 };
 const MIX = { read: 0.7, create: 0.2, transition: 0.1 };
 const DATABASE_URL = `postgres://postgres@127.0.0.1:5432/${CONFIG.database}`;
-const ADMIN = { username: 'admin', password: 'bench-admin-pass' };
+const ADMIN = { username: 'admin', password: 'bench-admin-pass-1' };
 const COMMUNITIES = ['110101001001', '110101001002'];
 const TOPICS = ['health', 'anti_fraud', 'digital_skills', 'emergency', 'fire_safety', 'food_safety', 'environment', 'astronomy'];
 const AUDIENCES = ['elderly', 'youth', 'general', 'workers'];
