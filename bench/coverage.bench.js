@@ -35,6 +35,9 @@ const CONFIG = {
   warmupS: int('BENCH_WARMUP_S', 3),
   connections: int('BENCH_CONNECTIONS', 10),
   naiveRuns: int('BENCH_NAIVE_RUNS', 10),
+  refreshOrders: int('BENCH_REFRESH_ORDERS', 500),
+  /** 1: measure the database a previous run seeded and rebuilt, without seeding again (for iterating on the read path). */
+  reuse: env.BENCH_REUSE_DB === '1',
   aimP95Ms: 50,
   aimSpeedup: 20,
   timeoutS: int('BENCH_TIMEOUT_S', 1800),
@@ -137,20 +140,56 @@ async function seed(pg) {
      SELECT id, district_code, 'dispatch', 1, created_at, created_at + interval '1 day' FROM orders WHERE abs(hashtext(code)) % 8 = 0`,
   );
   await pg.query(`ANALYZE`);
+  return { ...(await dataCounts(pg)), seedS: (Date.now() - t0) / 1000 };
+}
+
+async function dataCounts(pg) {
   const { rows } = await pg.query(
     `SELECT (SELECT count(*) FROM orders)::int AS orders, (SELECT count(DISTINCT community_code) FROM orders)::int AS communities,
             (SELECT count(*) FROM order_events)::int AS events, (SELECT count(*) FROM service_records)::int AS service_records,
             (SELECT count(*) FROM sla_breaches)::int AS breaches, pg_size_pretty(pg_total_relation_size('orders')) AS orders_size`,
   );
-  return { ...rows[0], seedS: (Date.now() - t0) / 1000 };
+  return rows[0];
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux); null elsewhere. */
+function cpuSeconds(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU used by the API process and by this database's PostgreSQL backends: what a request costs, whatever else the machine runs. */
+async function cpuSnapshot(apiPid) {
+  const { rows } = await withPg(DATABASE_URL, (pg) => pg.query(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [CONFIG.database]));
+  return { api: cpuSeconds(apiPid), backends: new Map(rows.map((r) => [r.pid, cpuSeconds(r.pid)])) };
+}
+
+function cpuDelta(before, after) {
+  if (before.api === null || after.api === null) return null;
+  let db = 0;
+  for (const [pid, seconds] of after.backends) if (seconds !== null) db += seconds - (before.backends.get(pid) ?? 0);
+  return { api: after.api - before.api, db };
 }
 
 /** autocannon reports p97.5 but not p95: every latency is kept and the percentiles computed exactly. */
 function fire(urlPath, token, durationS, connections = CONFIG.connections) {
+  // urlPath: a path, or a function giving each request its own path
+  const varying = typeof urlPath === 'function';
   return new Promise((resolve, reject) => {
     const latencies = [];
     const instance = autocannon(
-      { url: `http://127.0.0.1:${CONFIG.apiPort}${urlPath}`, headers: { authorization: `Bearer ${token}` }, connections, duration: durationS, timeout: 10 },
+      {
+        url: `http://127.0.0.1:${CONFIG.apiPort}${varying ? '/coverage/districts' : urlPath}`,
+        headers: { authorization: `Bearer ${token}` },
+        connections,
+        duration: durationS,
+        timeout: 10,
+        ...(varying ? { requests: [{ setupRequest: (req) => ({ ...req, path: urlPath() }) }] } : {}),
+      },
       (err, result) => (err ? reject(err) : resolve({ result, latencies })),
     );
     instance.on('response', (_client, _status, _bytes, responseTimeMs) => latencies.push(responseTimeMs));
@@ -179,6 +218,41 @@ async function measureNaive(period) {
   }
 }
 
+/**
+ * The worker's side: `BENCH_REFRESH_ORDERS` submitted orders are cancelled straight in SQL, then
+ * each is refreshed as the coverage job does (CoverageRepository.refreshOrders, one at a time),
+ * timed; a second refresh of each (a duplicate job, nothing to change) is timed too.
+ */
+async function measureRefresh() {
+  const { createDataSource } = require(path.join(ROOT, 'dist/libs/db/src/index.js'));
+  const { CoverageRepository } = require(path.join(ROOT, 'dist/libs/coverage/src/coverage.repository.js'));
+  const dataSource = createDataSource({ databaseUrl: DATABASE_URL, databasePoolSize: 2 });
+  await dataSource.initialize();
+  try {
+    const repository = new CoverageRepository(dataSource);
+    const rows = await dataSource.query(
+      `UPDATE orders SET status = 'cancelled', version = version + 1, updated_at = now()
+       WHERE id IN (SELECT id FROM orders WHERE status = 'submitted' ORDER BY id LIMIT $1) RETURNING id`,
+      [CONFIG.refreshOrders],
+    );
+    const ids = (Array.isArray(rows[0]) ? rows[0] : rows).map((r) => r.id);
+    const time = async () => {
+      const times = [];
+      for (const id of ids) {
+        const t0 = process.hrtime.bigint();
+        await repository.refreshOrders([id]);
+        times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+      return times.sort((a, b) => a - b);
+    };
+    const changed = await time();
+    const duplicate = await time();
+    return { orders: ids.length, changed, duplicate };
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
 const FIGURES = ['communities', 'coveredCommunities', 'coverage', 'orders', 'ordersByStatus', 'slaBreaches', 'medianHoursToSchedule', 'volunteerHours', 'averageRating', 'byAudience', 'byTopic'];
 const sameFigures = (row, expected) => expected !== undefined && FIGURES.every((k) => JSON.stringify(row[k]) === JSON.stringify(expected[k]));
 
@@ -187,14 +261,20 @@ async function main() {
   for (const entry of ['dist/apps/api/src/main.js', 'dist/apps/cli/src/main.js', 'dist/libs/coverage/src/coverage-naive.js']) {
     if (!fs.existsSync(path.join(ROOT, entry))) throw new Error(`${entry} is missing: run \`npm run build\` (or \`npm run bench:coverage\`)`);
   }
-  await freshDatabase();
-  const counts = await withPg(DATABASE_URL, (pg) => seed(pg));
-  log(`seeded in ${counts.seedS.toFixed(0)}s: ${JSON.stringify(counts)}`);
-  const r0 = Date.now();
-  log('coverage:rebuild');
-  const rebuildOutput = cli('coverage:rebuild', CONFIG.timeoutS * 1000).trim();
-  const rebuildS = (Date.now() - r0) / 1000;
-  log(rebuildOutput);
+  let counts;
+  let rebuildS = null;
+  if (CONFIG.reuse) {
+    log(`BENCH_REUSE_DB=1: measuring ${CONFIG.database} as a previous run left it`);
+    counts = await withPg(DATABASE_URL, async (pg) => ({ ...(await dataCounts(pg)), seedS: null }));
+  } else {
+    await freshDatabase();
+    counts = await withPg(DATABASE_URL, (pg) => seed(pg));
+    log(`seeded in ${counts.seedS.toFixed(0)}s: ${JSON.stringify(counts)}`);
+    const r0 = Date.now();
+    log('coverage:rebuild');
+    log(cli('coverage:rebuild', CONFIG.timeoutS * 1000).trim());
+    rebuildS = (Date.now() - r0) / 1000;
+  }
   const sizes = await withPg(DATABASE_URL, async (pg) => (await pg.query(
     `SELECT (SELECT count(*) FROM coverage_rollups)::int AS rollups, pg_size_pretty(pg_total_relation_size('coverage_rollups')) AS rollups_size,
             (SELECT count(*) FROM coverage_served_days)::int AS served_rows, pg_size_pretty(pg_total_relation_size('coverage_order_facts')) AS facts_size`,
@@ -221,8 +301,21 @@ async function main() {
   const singleSorted = [...single.latencies].sort((a, b) => a - b);
   log(`measuring: ${CONFIG.connections} connections, ${CONFIG.durationS}s`);
   const load = os.loadavg()[0];
+  const cpuBefore = await cpuSnapshot(api.pid);
   const { result, latencies } = await fire(urlPath, token, CONFIG.durationS);
+  const cpu = cpuDelta(cpuBefore, await cpuSnapshot(api.pid));
+  // The same load with 30 different periods (90 days ending on each of the last 30 days): identical
+  // concurrent requests share one computation, so this is closer to what each request costs alone.
+  const lastDay = Date.parse(`${period.to}T00:00:00Z`);
+  const variedPath = () => `/coverage/districts?to=${new Date(lastDay - Math.floor(Math.random() * 30) * 86_400_000).toISOString().slice(0, 10)}`;
+  log(`measuring: ${CONFIG.connections} connections, 30 different periods, ${CONFIG.durationS}s`);
+  const variedCpuBefore = await cpuSnapshot(api.pid);
+  const varied = await fire(variedPath, token, CONFIG.durationS);
+  const variedCpu = cpuDelta(variedCpuBefore, await cpuSnapshot(api.pid));
   await stopChild(api);
+  const variedSorted = [...varied.latencies].sort((a, b) => a - b);
+  log(`worker refresh: ${CONFIG.refreshOrders} orders changed and refreshed one at a time, then again`);
+  const refresh = await measureRefresh();
 
   const sorted = [...latencies].sort((a, b) => a - b);
   const fmt = (ms) => (ms === undefined ? 'n/a' : ms.toFixed(1));
@@ -236,15 +329,24 @@ async function main() {
   const report = [
     `GET /coverage/districts (city_admin, all 16 districts, default period ${period.from}..${period.to}) vs the naive GROUP BY over orders`,
     `machine: ${os.cpus().length} cores (${os.cpus()[0] && os.cpus()[0].model}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; date ${new Date().toISOString()}`,
-    `data: ${counts.orders} orders (${counts.orders_size}) over ${counts.communities} communities and ${CONFIG.spanDays} days, ${counts.events} scheduling events, ${counts.service_records} service records, ${counts.breaches} SLA breaches; seeded in ${counts.seedS.toFixed(0)}s`,
-    `rollups: coverage:rebuild in ${rebuildS.toFixed(0)}s → ${sizes.rollups} rollup rows (${sizes.rollups_size}), ${sizes.served_rows} served-days rows, facts ${sizes.facts_size}`,
+    `data: ${counts.orders} orders (${counts.orders_size}) over ${counts.communities} communities, ${counts.events} scheduling events, ${counts.service_records} service records, ${counts.breaches} SLA breaches; ${counts.seedS === null ? 'seeded by a previous run (BENCH_REUSE_DB=1)' : `seeded over ${CONFIG.spanDays} days in ${counts.seedS.toFixed(0)}s`}`,
+    `rollups: ${rebuildS === null ? 'as rebuilt by that run' : `coverage:rebuild in ${rebuildS.toFixed(0)}s`} → ${sizes.rollups} rollup rows (${sizes.rollups_size}), ${sizes.served_rows} served-days rows, facts ${sizes.facts_size}`,
     'check: the API\'s figures equal the naive recomputation for all 16 districts',
     '',
     `| variant | p50 ms | p95 ms | req/s | 2xx / non-2xx / errors |`,
     '| --- | ---: | ---: | ---: | --- |',
     `| API, ${CONFIG.connections} connections (autocannon, ${CONFIG.durationS}s) | ${fmt(p50)} | ${fmt(p95)} | ${result.requests.average.toFixed(0)} | ${result['2xx']} / ${result.non2xx} / ${result.errors + result.timeouts} |`,
+    `| API, ${CONFIG.connections} connections, 30 different periods (${CONFIG.durationS}s) | ${fmt(percentile(variedSorted, 50))} | ${fmt(percentile(variedSorted, 95))} | ${varied.result.requests.average.toFixed(0)} | ${varied.result['2xx']} / ${varied.result.non2xx} / ${varied.result.errors + varied.result.timeouts} |`,
     `| API, 1 connection (autocannon, 5s) | ${fmt(single50)} | ${fmt(single95)} | ${single.result.requests.average.toFixed(0)} | ${single.result['2xx']} / ${single.result.non2xx} / ${single.result.errors + single.result.timeouts} |`,
     `| naive GROUP BY over orders (${CONFIG.naiveRuns} runs, one at a time) | ${fmt(naive50)} | ${fmt(naive95)} | ${(1000 / naive50).toFixed(2)} | |`,
+    '',
+    ...(cpu && result['2xx'] > 0
+      ? [`CPU per request at ${CONFIG.connections} connections: API ${((cpu.api * 1000) / result['2xx']).toFixed(1)} ms + PostgreSQL ${((cpu.db * 1000) / result['2xx']).toFixed(1)} ms (same period: concurrent requests share a computation)`]
+      : []),
+    ...(variedCpu && varied.result['2xx'] > 0
+      ? [`CPU per request, 30 different periods: API ${((variedCpu.api * 1000) / varied.result['2xx']).toFixed(1)} ms + PostgreSQL ${((variedCpu.db * 1000) / varied.result['2xx']).toFixed(1)} ms`]
+      : []),
+    `worker refresh of one order (CoverageRepository.refreshOrders, one at a time, ${refresh.orders} orders): after a change p50 ${fmt(percentile(refresh.changed, 50))} / p95 ${fmt(percentile(refresh.changed, 95))} ms; a duplicate job p50 ${fmt(percentile(refresh.duplicate, 50))} / p95 ${fmt(percentile(refresh.duplicate, 95))} ms`,
     '',
     `aim p95 < ${CONFIG.aimP95Ms} ms at ${CONFIG.connections} connections: ${p95 < CONFIG.aimP95Ms ? 'met' : 'missed'} (1 connection: ${single95 < CONFIG.aimP95Ms ? 'met' : 'missed'});` +
       ` speed-up naive p50 / API p50 (1 connection): ${speedup.toFixed(0)}× (aim ≥ ${CONFIG.aimSpeedup}×: ${speedup >= CONFIG.aimSpeedup ? 'met' : 'missed'})`,
@@ -252,9 +354,9 @@ async function main() {
     `elapsed ${((Date.now() - started) / 1000).toFixed(0)}s`,
   ].join('\n');
   process.stdout.write(`${report}\n`);
-  fs.appendFileSync(CONFIG.results, `\n## GET /coverage/districts (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC)\n\nCommand: \`npm run bench:coverage\`\n\n${report}\n`);
+  fs.appendFileSync(CONFIG.results, `\n## GET /coverage/districts (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC)\n\nCommand: \`${CONFIG.reuse ? 'BENCH_REUSE_DB=1 node bench/coverage.bench.js' : 'npm run bench:coverage'}\`\n\n${report}\n`);
   log(`appended to ${path.relative(ROOT, CONFIG.results)}`);
-  if (result.non2xx + single.result.non2xx > 0 || result.errors > 0) process.exitCode = 3;
+  if (result.non2xx + single.result.non2xx + varied.result.non2xx > 0 || result.errors + varied.result.errors > 0) process.exitCode = 3;
 }
 
 const deadline = setTimeout(() => {

@@ -3,7 +3,8 @@ import { CoverageRepository, naiveCommunities, naiveCoverage, type Query } from 
 import type { Job } from 'bullmq';
 import { CoverageProcessor } from '../apps/worker/src/processors/coverage.processor';
 import { acceptedOrder, createVenue, createVolunteer, createVolunteerWithLogin } from './support/fulfilment-world';
-import { startTestApp, type TestApp } from './support/test-app';
+import { count, startTestApp, type TestApp } from './support/test-app';
+import { waitFor } from './support/wait';
 import { drain, openTestQueues, startTestWorker, suitePrefix, type TestQueues, type TestWorker } from './support/test-worker';
 import { CHAOYANG, COMMUNITY_A2, COMMUNITY_B1, createWorld, HAIDIAN, orderBody, type OrderJson, type World } from './support/world';
 
@@ -238,6 +239,18 @@ describe('coverage: API figures from the rollups equal a recomputation from the 
     await expectFiguresMatchOrders(recent);
   });
 
+  it('a worker that starts with orders but no coverage facts (an upgraded database) rebuilds them', async () => {
+    await t.db.query(`TRUNCATE coverage_order_facts, coverage_rollups, coverage_served_days, coverage_communities`);
+    const second = await startTestWorker();
+    try {
+      const orders = await count(t.db, 'orders');
+      await waitFor(async () => (await count(t.db, 'coverage_order_facts')) === orders, 30_000, 'the start-up rebuild');
+      await expectFiguresMatchOrders(recent);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('scope: a coordinator sees its own district only; other roles are refused', async () => {
     const own = (await t.http().get('/coverage/districts').set(w.coordHaidian.auth).expect(200)).body as { districtCode: string }[];
     expect(own.map((r) => r.districtCode)).toEqual([HAIDIAN]);
@@ -263,6 +276,12 @@ describe('coverage: API figures from the rollups equal a recomputation from the 
       const res = await t.http().get(`/coverage/districts/${HAIDIAN}/gaps`).query(q).set(w.admin.auth).expect(400);
       expect(res.body.code).toBe('VALIDATION_FAILED');
     }
+  });
+
+  it('is in the OpenAPI document', async () => {
+    const doc = (await t.http().get('/docs-json').expect(200)).body as { paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
+    for (const path of ['/coverage/districts', '/coverage/districts/{code}', '/coverage/districts/{code}/gaps']) expect(doc.paths[path]).toBeDefined();
+    for (const schema of ['DistrictCoverageView', 'DistrictCoverageDetailView', 'AudienceFiguresView', 'CoverageGapPageView']) expect(doc.components.schemas[schema]).toBeDefined();
   });
 
   it('every table as CSV with a header row', async () => {

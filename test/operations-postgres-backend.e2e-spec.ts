@@ -1,3 +1,4 @@
+import { QUEUES } from '@kepu/notifications';
 import { login, type Session } from './support/world';
 import { ADMIN, startTestApp, type TestApp } from './support/test-app';
 
@@ -13,15 +14,15 @@ describe('queue dashboard and metrics on the PostgreSQL queue backend', () => {
   });
   afterAll(() => t.close());
 
-  it('lists the three queues on the board', async () => {
+  it('lists every queue of the catalogue on the board', async () => {
     await t.http().get('/admin/queues').set(admin.auth).expect(200);
     const api = await t.http().get('/admin/queues/api/queues').set(admin.auth).expect(200);
-    expect((api.body as { queues: { name: string }[] }).queues.map((q) => q.name).sort()).toEqual(['deliveries', 'notifications', 'timers']);
+    expect((api.body as { queues: { name: string }[] }).queues.map((q) => q.name).sort()).toEqual(Object.values(QUEUES).sort());
   });
 
   it('reports queue depths from PostgreSQL', async () => {
     const res = await t.http().get('/metrics').expect(200);
-    for (const queue of ['notifications', 'deliveries', 'timers']) {
+    for (const queue of Object.values(QUEUES)) {
       expect(res.text).toContain(`kepu_queue_jobs{queue="${queue}",state="waiting"} 0`);
       expect(res.text).toContain(`kepu_metrics_source_up{source="queue:${queue}"} 1`);
     }

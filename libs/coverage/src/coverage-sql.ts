@@ -55,6 +55,13 @@ export function factsFromOrdersSql(orderFilter: (column: string) => string): str
     WHERE ${orderFilter('o.id')}`;
 }
 
+/**
+ * The counters object of a group of (key, value) rows: every key but the
+ * histogram's `h:<hours>`, which become one dense array `h` (index = hours).
+ */
+export const COUNTERS_OBJECT_SQL = `coalesce(jsonb_object_agg(key, value) FILTER (WHERE key NOT LIKE 'h:%'), '{}'::jsonb)
+  || jsonb_strip_nulls(jsonb_build_object('h', coverage_histogram(array_agg(substr(key, 3)::int) FILTER (WHERE key LIKE 'h:%'), array_agg(value) FILTER (WHERE key LIKE 'h:%'))))`;
+
 /** Rollup grains: a calendar month, a Fenwick node of days inside a month (libs/core coverage.ts), or a plain day (only inside the rebuild). */
 export type Grain = 'm' | 'f' | 'd';
 

@@ -1,6 +1,6 @@
 import { MAX_PERIOD_DAYS } from '@kepu/core';
 import { PageQueryDto } from '@kepu/http';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 
@@ -34,6 +34,7 @@ export class AudienceFiguresView {
   @ApiProperty({ description: 'of those, delivered (completed, rated or closed)' }) completed: number;
 }
 
+@ApiExtraModels(AudienceFiguresView)
 export class CoverageFiguresView {
   @ApiProperty() communities: number;
   @ApiProperty({ description: 'communities with a delivered order whose event was in the period' }) coveredCommunities: number;
@@ -47,9 +48,9 @@ export class CoverageFiguresView {
   @ApiProperty({ description: 'volunteer hours of delivered orders whose event was in the period' }) volunteerHours: number;
   @ApiProperty({ nullable: true, type: 'number', description: 'mean of the three rating scores of rated delivered orders whose event was in the period' })
   averageRating: number | null;
-  @ApiProperty({ type: 'object', additionalProperties: { $ref: '#/components/schemas/AudienceFiguresView' }, description: 'per audience (key group)' })
+  @ApiProperty({ type: 'object', additionalProperties: { $ref: getSchemaPath(AudienceFiguresView) }, description: 'per audience (key group)' })
   byAudience: Record<string, AudienceFiguresView>;
-  @ApiProperty({ type: 'object', additionalProperties: { $ref: '#/components/schemas/AudienceFiguresView' }, description: 'per topic' })
+  @ApiProperty({ type: 'object', additionalProperties: { $ref: getSchemaPath(AudienceFiguresView) }, description: 'per topic' })
   byTopic: Record<string, AudienceFiguresView>;
 }
 

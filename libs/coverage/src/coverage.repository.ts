@@ -1,7 +1,8 @@
+import { Sql } from '@kepu/db';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { communityGapsSql, contributionsSql, COVERED_SQL, FACT_COLUMNS, factsFromOrdersSql, PENDING_SQL, servedDaysSql } from './coverage-sql';
+import { communityGapsSql, contributionsSql, COUNTERS_OBJECT_SQL, COVERED_SQL, FACT_COLUMNS, factsFromOrdersSql, PENDING_SQL, servedDaysSql } from './coverage-sql';
 
 export interface GapRow {
   communityCode: string;
@@ -64,7 +65,7 @@ export class CoverageRepository {
       ),
       rollups AS (
         INSERT INTO coverage_rollups (${ROLLUP_KEY_COLUMNS}, counters)
-        SELECT ${ROLLUP_KEY_COLUMNS}, jsonb_object_agg(key, value)
+        SELECT ${ROLLUP_KEY_COLUMNS}, ${COUNTERS_OBJECT_SQL}
         FROM (SELECT ${ROLLUP_KEY_COLUMNS}, key, sum(value) AS value
               FROM (${contributionsSql('SELECT * FROM changed', ['m', 'f'])}) c
               GROUP BY ${ROLLUP_KEY_COLUMNS}, key HAVING sum(value) <> 0) sums
@@ -112,12 +113,28 @@ export class CoverageRepository {
   }
 
   /**
+   * Rebuilds when there are orders but no coverage facts yet (a database that
+   * had orders before the coverage migration, or orders written around the
+   * outbox); under a lock, so of several workers starting at once one rebuilds.
+   * Null when nothing was to be done.
+   */
+  async rebuildIfEmpty(): Promise<{ facts: number; rollups: number } | null> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('coverage-rebuild', 5))`);
+      const rows = await manager.query<{ is_needed: boolean }[]>(
+        `SELECT NOT EXISTS (SELECT 1 FROM coverage_order_facts) AND EXISTS (SELECT 1 FROM orders) AS is_needed`,
+      );
+      return rows[0]?.is_needed ? rebuildCoverage(manager) : null;
+    });
+  }
+
+  /**
    * Counters per region over whole months (first days) and signed Fenwick
    * nodes (last days), as libs/core rollupPlan gives them: the rows are read
    * as they are and added up here (cheaper than expanding them in SQL).
    */
   async counters(regionCodes: string[], months: string[], nodes: { day: string; sign: number }[]): Promise<Map<string, Map<string, number>>> {
-    const rows = await this.dataSource.query<{ region_code: string; grain: string; day: string; counters: Record<string, number> }[]>(
+    const rows = await this.dataSource.query<{ region_code: string; grain: string; day: string; counters: Record<string, number> & { h?: number[] } }[]>(
       `SELECT region_code, grain, period_start::text AS day, counters FROM coverage_rollups
        WHERE region_code = ANY($1::varchar[]) AND grain = 'm' AND period_start = ANY($2::date[])
        UNION ALL
@@ -126,27 +143,44 @@ export class CoverageRepository {
       [regionCodes, months, nodes.map((n) => n.day)],
     );
     const signs = new Map(nodes.map((n) => [n.day, n.sign]));
-    const byRegion = new Map<string, Map<string, number>>();
+    // Plain objects and arrays while adding (a few hundred rows), Maps for the answer.
+    const sums = new Map<string, { counters: Record<string, number>; hours: number[] }>();
     for (const row of rows) {
       const sign = row.grain === 'm' ? 1 : (signs.get(row.day) ?? 0);
-      let counters = byRegion.get(row.region_code);
-      if (!counters) byRegion.set(row.region_code, (counters = new Map()));
-      for (const [key, value] of Object.entries(row.counters)) counters.set(key, (counters.get(key) ?? 0) + sign * Number(value));
+      let acc = sums.get(row.region_code);
+      if (!acc) sums.set(row.region_code, (acc = { counters: Object.create(null) as Record<string, number>, hours: [] }));
+      const { h, ...values } = row.counters;
+      for (const key in values) acc.counters[key] = (acc.counters[key] ?? 0) + sign * (values[key] as number);
+      if (h) for (let i = 0; i < h.length; i++) acc.hours[i] = (acc.hours[i] ?? 0) + sign * (h[i] as number);
+    }
+    const byRegion = new Map<string, Map<string, number>>();
+    for (const [region, acc] of sums) {
+      const counters = new Map(Object.entries(acc.counters));
+      acc.hours.forEach((n, hours) => n !== 0 && counters.set(`h:${hours}`, n));
+      byRegion.set(region, counters);
     }
     return byRegion;
   }
 
   /** Communities with a served day inside the masks, per district (or per subdistrict of one district). */
   async coveredCommunities(masks: { year: number; mask: string }[], districtCode: string | null, by: 'district' | 'subdistrict'): Promise<Map<string, number>> {
+    if (masks.length === 0) return new Map();
     const column = by === 'district' ? 's.district_code' : 's.subdistrict_code';
+    const sql = new Sql();
+    // Each mask a constant of the statement (not a cast per row): one index-only pass over the years' rows.
+    const inPeriod = masks
+      .map((m) => `(s.year = ${sql.param(m.year)} AND (s.days & ${sql.param(m.mask)}::bit(366)) <> B'0'::bit(366))`)
+      .join(' OR ');
+    const years = sql.param(masks.map((m) => m.year));
+    const district = districtCode === null ? '' : `AND s.district_code = ${sql.param(districtCode)}`;
+    // One row per (community, year): over one year a plain count is the number of communities.
+    const counted = masks.length === 1 ? 'count(*)' : 'count(DISTINCT s.community_code)';
     const rows = await this.dataSource.query<{ code: string; n: number }[]>(
-      `SELECT ${column} AS code, count(DISTINCT s.community_code)::int AS n
-       FROM unnest($1::int[], $2::text[]) AS m(year, mask)
-       JOIN coverage_served_days s ON s.year = m.year
-       WHERE ${districtCode === null ? 'TRUE' : 's.district_code = $3'}
-         AND (s.days & m.mask::bit(366)) <> repeat('0', 366)::bit(366)
+      `SELECT ${column} AS code, ${counted}::int AS n
+       FROM coverage_served_days s
+       WHERE s.year = ANY(${years}::int[]) ${district} AND (${inPeriod})
        GROUP BY ${column}`,
-      [masks.map((m) => m.year), masks.map((m) => m.mask), ...(districtCode === null ? [] : [districtCode])],
+      sql.params,
     );
     return new Map(rows.map((r) => [r.code, r.n]));
   }
@@ -198,7 +232,7 @@ export async function rebuildCoverage(manager: Pick<EntityManager, 'query'>): Pr
   );
   await manager.query(
     `INSERT INTO coverage_rollups (${ROLLUP_KEY_COLUMNS}, counters)
-     SELECT region_code, grain, period_start, jsonb_object_agg(key, value)
+     SELECT region_code, grain, period_start, ${COUNTERS_OBJECT_SQL}
      FROM (SELECT region_code, 'm' AS grain, date_trunc('month', day)::date AS period_start, key, sum(value) AS value
            FROM coverage_day_totals GROUP BY 1, 2, 3, 4
            UNION ALL

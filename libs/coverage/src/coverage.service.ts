@@ -56,6 +56,8 @@ function decodeGapCursor(cursor: string): GapPosition {
 @Injectable()
 export class CoverageService {
   private readonly regionCache = new Map<string, { until: number; value: Promise<Region[]> }>();
+  /** Figures being computed, by scope and period: identical requests meanwhile share the computation. */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly repository: CoverageRepository,
@@ -71,14 +73,33 @@ export class CoverageService {
     return value;
   }
 
+  /**
+   * Request coalescing: a request for figures that are already being computed
+   * (same scope, same period) waits for that computation instead of starting
+   * its own. Nothing is kept once it is done, so no answer is older than the
+   * request that computed it.
+   */
+  private coalesce<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    const running = this.inFlight.get(key);
+    if (running) return running as Promise<T>;
+    const result = compute().finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, result);
+    return result;
+  }
+
   private allDistricts(): Promise<Region[]> {
     return this.cachedRegions('districts', () => this.regions.listDistricts());
   }
 
   async districts(actor: Actor, query: CoveragePeriodQueryDto, now = new Date()): Promise<DistrictCoverageView[]> {
     const period = resolvePeriod(query, now);
+    const scope = actor.role === 'city_admin' ? null : actor.districtCode;
+    return this.coalesce(`districts|${scope ?? '*'}|${period.from}|${period.to}`, () => this.computeDistricts(scope, period));
+  }
+
+  private async computeDistricts(scope: string | null, period: Period): Promise<DistrictCoverageView[]> {
     const all = await this.allDistricts();
-    const districts = actor.role === 'city_admin' ? all : all.filter((d) => d.code === actor.districtCode);
+    const districts = scope === null ? all : all.filter((d) => d.code === scope);
     if (districts.length === 0) return [];
     const masks = yearMasks(period);
     const { months, nodes } = rollupPlan(period);
@@ -88,7 +109,7 @@ export class CoverageService {
         months,
         nodes,
       ),
-      this.repository.coveredCommunities(masks, actor.role === 'city_admin' ? null : actor.districtCode, 'district'),
+      this.repository.coveredCommunities(masks, scope, 'district'),
     ]);
     return districts.map((d) => this.districtRow(d, period, counters, covered.get(d.code) ?? 0));
   }
@@ -96,6 +117,11 @@ export class CoverageService {
   async district(actor: Actor, code: string, query: CoveragePeriodQueryDto, now = new Date()): Promise<DistrictCoverageDetailView> {
     const period = resolvePeriod(query, now);
     const district = await this.findDistrict(actor, code);
+    return this.coalesce(`district|${code}|${period.from}|${period.to}`, () => this.computeDistrict(district, period));
+  }
+
+  private async computeDistrict(district: Region, period: Period): Promise<DistrictCoverageDetailView> {
+    const code = district.code;
     const subdistricts = await this.cachedRegions(code, () => this.regions.listSubdistricts(code));
     const masks = yearMasks(period);
     const { months, nodes } = rollupPlan(period);

@@ -1,4 +1,5 @@
 export * from './coverage-csv';
+export * from './coverage-maintenance.service';
 export * from './coverage-sql';
 export * from './coverage.dto';
 export * from './coverage.module';

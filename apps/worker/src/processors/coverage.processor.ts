@@ -1,4 +1,4 @@
-import { CoverageRepository } from '@kepu/coverage';
+import { CoverageMaintenanceService } from '@kepu/coverage';
 import { type CoverageJob, QUEUES, WORKER_OPTIONS } from '@kepu/notifications';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
@@ -9,14 +9,14 @@ import type { Job } from 'bullmq';
  */
 @Processor(QUEUES.coverage, { ...WORKER_OPTIONS, concurrency: 5 })
 export class CoverageProcessor extends WorkerHost {
-  constructor(private readonly coverage: CoverageRepository) {
+  constructor(private readonly coverage: CoverageMaintenanceService) {
     super();
   }
 
   async process(job: Job<CoverageJob['data'], void, CoverageJob['name']>): Promise<void> {
     switch (job.name) {
       case 'refresh-order':
-        return this.coverage.refreshOrders([job.data.orderId]);
+        return this.coverage.refreshOrder(job.data.orderId);
     }
   }
 }

@@ -60,15 +60,28 @@ export class Coverage1764360000000 implements MigrationInterface {
         pending_orders int NOT NULL DEFAULT 0
       )`);
     await q.query(`CREATE INDEX coverage_communities_district_idx ON coverage_communities (district_code, last_served_at)`);
-    // Key-wise sum of two counter objects; keys that add up to zero disappear.
+    // The histogram of hours to schedule as a dense array (index = whole hours, trailing zeros trimmed) from
+    // sparse (hours, count) pairs; null when every count is zero. Dense: ~200 numbers parse far faster than ~200 keys.
+    await q.query(`
+      CREATE FUNCTION coverage_histogram(idx int[], n numeric[]) RETURNS jsonb
+      LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+        WITH sums AS (SELECT u.i, sum(u.n) AS total FROM unnest(idx, n) AS u(i, n) WHERE u.i IS NOT NULL GROUP BY u.i HAVING sum(u.n) <> 0)
+        SELECT jsonb_agg(coalesce(s.total, 0) ORDER BY g.i)
+        FROM generate_series(0, (SELECT max(i) FROM sums)) AS g(i) LEFT JOIN sums s ON s.i = g.i
+      $$`);
+    // Key-wise sum of two counter objects (the histogram "h" element-wise); keys that add up to zero disappear.
     await q.query(`
       CREATE FUNCTION coverage_counters_add(a jsonb, b jsonb) RETURNS jsonb
       LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-        SELECT coalesce(jsonb_object_agg(key, total), '{}'::jsonb)
-        FROM (SELECT key, sum(value::numeric) AS total
-              FROM (SELECT * FROM jsonb_each_text(a) UNION ALL SELECT * FROM jsonb_each_text(b)) kv
-              GROUP BY key) sums
-        WHERE total <> 0
+        SELECT coalesce((SELECT jsonb_object_agg(key, total)
+                         FROM (SELECT key, sum(value::numeric) AS total
+                               FROM (SELECT * FROM jsonb_each_text(a) UNION ALL SELECT * FROM jsonb_each_text(b)) kv
+                               WHERE key <> 'h' GROUP BY key) sums
+                         WHERE total <> 0), '{}'::jsonb)
+          || (SELECT jsonb_strip_nulls(jsonb_build_object('h', coverage_histogram(array_agg(ord::int - 1), array_agg(value::numeric))))
+              FROM (SELECT * FROM jsonb_array_elements_text(coalesce(a->'h', '[]')) WITH ORDINALITY e(value, ord)
+                    UNION ALL
+                    SELECT * FROM jsonb_array_elements_text(coalesce(b->'h', '[]')) WITH ORDINALITY e(value, ord)) h)
       $$`);
     // The Fenwick nodes a change on `day` updates: day i of its month, then i + lowbit(i), … up to the month's length.
     await q.query(`
@@ -91,6 +104,7 @@ export class Coverage1764360000000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP FUNCTION IF EXISTS coverage_fenwick_nodes(date)`);
     await q.query(`DROP FUNCTION IF EXISTS coverage_counters_add(jsonb, jsonb)`);
+    await q.query(`DROP FUNCTION IF EXISTS coverage_histogram(int[], numeric[])`);
     await q.query(`DROP TABLE IF EXISTS coverage_communities, coverage_served_days, coverage_rollups, coverage_order_facts`);
   }
 }
