@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import {
   coverageFigures,
   coverageRatio,
+  coverageScope,
   dayBit,
   dayFromNumber,
   dayNumber,
@@ -222,5 +223,10 @@ describe('figures', () => {
     expect(daysSince(new Date('2026-11-28T16:30:00Z'), now)).toBe(0);
     expect(gapCutoffDay(1, now)).toBe('2026-11-29');
     expect(gapCutoffDay(90, now)).toBe('2026-09-01');
+  });
+
+  it('scope: a district_coordinator sees its own district, city_admin the whole city', () => {
+    expect(coverageScope({ role: 'district_coordinator', districtCode: '110108' })).toBe('110108');
+    expect(coverageScope({ role: 'city_admin', districtCode: null })).toBeNull();
   });
 });

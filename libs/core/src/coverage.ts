@@ -1,6 +1,7 @@
 import { AUDIENCE_CODES, TOPIC_CODES } from './catalog';
 import { ValidationError } from './errors';
 import { ORDER_STATUSES, type OrderStatus } from './order-lifecycle';
+import type { Actor } from './roles';
 
 /**
  * Coverage math (DESIGN.md §6), shared by the API's rollup reads and the direct
@@ -14,6 +15,12 @@ import { ORDER_STATUSES, type OrderStatus } from './order-lifecycle';
 export const COVERED_STATUSES: readonly OrderStatus[] = ['completed', 'rated', 'closed'];
 /** Orders still on their way to an event: the "pending orders" of the gap list. */
 export const PENDING_STATUSES: readonly OrderStatus[] = ['submitted', 'dispatched', 'claimed', 'accepted', 'scheduled', 'in_progress'];
+
+/**
+ * The district whose coverage an actor sees: a district_coordinator its own
+ * (the users table requires one), city_admin the whole city (null).
+ */
+export const coverageScope = (actor: Pick<Actor, 'role' | 'districtCode'>): string | null => (actor.role === 'city_admin' ? null : actor.districtCode);
 
 /** Default period length and the longest period a request may ask for. */
 export const DEFAULT_PERIOD_DAYS = 90;

@@ -27,11 +27,6 @@ export const FACT_COLUMNS = [
   'sla_breaches',
 ] as const;
 
-/** The same columns with types, for jsonb_to_recordset. */
-export const FACT_RECORD_TYPE = `order_id uuid, community_code varchar(12), subdistrict_code varchar(9), district_code varchar(6), status text,
-  audience text, topic text, submitted_day date, event_start timestamptz, event_day date, hours_to_schedule int,
-  volunteer_hours numeric(10,2), rating_sum int, sla_breaches int`;
-
 /**
  * An order's facts recomputed from the source tables. `orderFilter(column)`
  * restricts each source to some orders (e.g. `${column} = ANY($1)`), or `TRUE` for all.

@@ -191,15 +191,14 @@ export class CoverageRepository {
    * by the district's communities, whatever the number of orders.
    */
   async gaps(districtCode: string, cutoffDay: string, limit: number, after: GapPosition | null): Promise<GapRow[]> {
-    const params: unknown[] = [districtCode, cutoffDay, limit];
+    const sql = new Sql();
     let afterSql = '';
     if (after) {
-      params.push(after.code);
-      if (after.lastServedAt === null) afterSql = `AND (g.last_served_at IS NOT NULL OR c.code > $4)`;
-      else {
-        params.push(after.lastServedAt);
-        afterSql = `AND g.last_served_at IS NOT NULL AND (g.last_served_at, c.code) > ($5::timestamptz, $4)`;
-      }
+      const code = sql.param(after.code);
+      afterSql =
+        after.lastServedAt === null
+          ? `AND (g.last_served_at IS NOT NULL OR c.code > ${code})`
+          : `AND g.last_served_at IS NOT NULL AND (g.last_served_at, c.code) > (${sql.param(after.lastServedAt)}::timestamptz, ${code})`;
     }
     return this.dataSource.query<GapRow[]>(
       `SELECT c.code AS "communityCode", c.name AS "communityName", s.code AS "subdistrictCode", s.name AS "subdistrictName",
@@ -207,12 +206,12 @@ export class CoverageRepository {
        FROM communities c
        JOIN subdistricts s ON s.code = c.subdistrict_code
        LEFT JOIN coverage_communities g ON g.community_code = c.code
-       WHERE c.district_code = $1
-         AND (g.last_served_at IS NULL OR (g.last_served_at AT TIME ZONE 'Asia/Shanghai')::date < $2::date)
+       WHERE c.district_code = ${sql.param(districtCode)}
+         AND (g.last_served_at IS NULL OR (g.last_served_at AT TIME ZONE 'Asia/Shanghai')::date < ${sql.param(cutoffDay)}::date)
          ${afterSql}
        ORDER BY g.last_served_at ASC NULLS FIRST, c.code ASC
-       LIMIT $3`,
-      params,
+       LIMIT ${sql.param(limit)}`,
+      sql.params,
     );
   }
 }

@@ -1,6 +1,7 @@
 import {
   type Actor,
   coverageFigures,
+  coverageScope,
   DEFAULT_GAP_DAYS,
   daysSince,
   gapCutoffDay,
@@ -93,7 +94,7 @@ export class CoverageService {
 
   async districts(actor: Actor, query: CoveragePeriodQueryDto, now = new Date()): Promise<DistrictCoverageView[]> {
     const period = resolvePeriod(query, now);
-    const scope = actor.role === 'city_admin' ? null : actor.districtCode;
+    const scope = coverageScope(actor);
     return this.coalesce(`districts|${scope ?? '*'}|${period.from}|${period.to}`, () => this.computeDistricts(scope, period));
   }
 
@@ -183,7 +184,8 @@ export class CoverageService {
   /** The district, if the actor may see it; 404 otherwise (absent or outside the scope look the same). */
   private async findDistrict(actor: Actor, code: string): Promise<Region> {
     if (!/^\d{6}$/.test(code)) throw new ValidationError(`"${code}" is not a district code.`, [{ field: 'code', message: 'must be a 6-digit district code' }]);
-    if (actor.role !== 'city_admin' && actor.districtCode !== code) throw new NotFoundError(`District ${code} not found.`);
+    const scope = coverageScope(actor);
+    if (scope !== null && scope !== code) throw new NotFoundError(`District ${code} not found.`);
     const district = (await this.allDistricts()).find((d) => d.code === code);
     if (!district) throw new NotFoundError(`District ${code} not found.`);
     return district;

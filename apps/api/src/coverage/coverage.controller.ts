@@ -73,7 +73,8 @@ export class CoverageController {
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CoverageGapPageView | string> {
-    const page = await this.coverage.gaps(actor, code, query, wantsCsv(accept));
-    return wantsCsv(accept) ? asCsv(reply, `coverage-gaps-${code}`, gapsCsv(page.items), page.nextCursor) : page;
+    const isCsv = wantsCsv(accept);
+    const page = await this.coverage.gaps(actor, code, query, isCsv);
+    return isCsv ? asCsv(reply, `coverage-gaps-${code}`, gapsCsv(page.items), page.nextCursor) : page;
   }
 }
