@@ -72,7 +72,8 @@ function localParts(at: Date): { weekday: number; minutes: number; day: string }
   return { weekday, minutes: local.getUTCHours() * 60 + local.getUTCMinutes(), day: local.toISOString().slice(0, 10) };
 }
 
-const toMinutes = (hhmm: string): number => {
+/** "HH:MM" as minutes after midnight. */
+export const toMinutes = (hhmm: string): number => {
   const [h, m] = hhmm.split(':').map(Number);
   return (h ?? 0) * 60 + (m ?? 0);
 };
@@ -145,7 +146,7 @@ export function scoreVolunteer(v: VolunteerFacts, slot: SlotFacts): { score: num
 }
 
 /** Eligible volunteers, best first (ties broken by id so the order is stable). */
-export function rankVolunteers(volunteers: readonly VolunteerFacts[], slot: SlotFacts): Scored<VolunteerFacts>[] {
+export function rankVolunteers<T extends VolunteerFacts>(volunteers: readonly T[], slot: SlotFacts): Scored<T>[] {
   const local = localSlot(slot.start, slot.end);
   return volunteers
     .filter((v) => ineligibility(v, slot, local).length === 0)
@@ -180,7 +181,7 @@ export function scoreVenue(venue: VenueFacts, needs: VenueNeeds): { score: numbe
   return { score: round(breakdown.proximity! + breakdown.fit!), breakdown };
 }
 
-export function rankVenues(venues: readonly VenueFacts[], needs: VenueNeeds): Scored<VenueFacts>[] {
+export function rankVenues<T extends VenueFacts>(venues: readonly T[], needs: VenueNeeds): Scored<T>[] {
   return venues
     .filter((v) => isVenueSuitable(v, needs))
     .map((v) => ({ item: v, ...scoreVenue(v, needs) }))

@@ -411,7 +411,7 @@ export class OrdersRepository {
       const sets = [`status = ${sql.param(write.toStatus)}`, 'version = version + 1', 'updated_at = now()'];
       for (const [field, column] of Object.entries(PATCH_COLUMNS) as [keyof OrderPatch, string][]) {
         const value = write.patch[field];
-      if (value !== undefined) sets.push(`${column} = ${sql.param(field === 'rating' && value !== null ? JSON.stringify(value) : value)}`);
+        if (value !== undefined) sets.push(`${column} = ${sql.param(field === 'rating' && value !== null ? JSON.stringify(value) : value)}`);
       }
       const rows = await manager.query<OrderRow[]>(
         `UPDATE orders SET ${sets.join(', ')}

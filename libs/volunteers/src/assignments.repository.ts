@@ -1,4 +1,5 @@
 import { type Actor, OrderStateConflictError } from '@kepu/core';
+import { Sql } from '@kepu/db';
 import type { KeysetPosition } from '@kepu/http';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -131,20 +132,13 @@ export class AssignmentsRepository {
 
   /** One page, newest event first: (start DESC, id DESC), limit + 1 rows. */
   async listForVolunteer(volunteerId: string, status: AssignmentStatus | undefined, limit: number, after?: KeysetPosition): Promise<AssignmentRecord[]> {
-    const params: unknown[] = [volunteerId];
-    const where = ['a.volunteer_id = $1'];
-    if (status) {
-      params.push(status);
-      where.push(`a.status = $${params.length}`);
-    }
-    if (after) {
-      params.push(after.at, after.id);
-      where.push(`(lower(a.during), a.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    params.push(limit + 1);
+    const sql = new Sql();
+    const where = [`a.volunteer_id = ${sql.param(volunteerId)}`];
+    if (status) where.push(`a.status = ${sql.param(status)}`);
+    if (after) where.push(`(lower(a.during), a.id) < (${sql.param(after.at)}::timestamptz, ${sql.param(after.id)}::uuid)`);
     const rows = await this.dataSource.query<AssignmentRow[]>(
-      `${SELECT_ASSIGNMENT} WHERE ${where.join(' AND ')} ORDER BY lower(a.during) DESC, a.id DESC LIMIT $${params.length}`,
-      params,
+      `${SELECT_ASSIGNMENT} WHERE ${where.join(' AND ')} ORDER BY lower(a.during) DESC, a.id DESC LIMIT ${sql.param(limit + 1)}`,
+      sql.params,
     );
     return rows.map(toRecord);
   }

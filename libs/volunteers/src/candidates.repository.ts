@@ -137,24 +137,29 @@ export class CandidatesRepository {
     // Only volunteers libs/core could keep: a window on the slot's weekday and no overlapping
     // assignment (core decides again, on every fact); at the bench's slot about half the pool.
     const weekday = 1 << q.local.weekday;
-    const pool = cached.value.pool.filter(({ volunteer: v }) => (v.weekdays & weekday) !== 0 && busy.get(v.id)?.hasOverlap !== true);
-    return pool.map(({ volunteer: v, level }) => ({
-      id: v.id,
-      displayName: v.displayName,
-      isActive: true,
-      home: v.home,
-      skills: [{ topic: q.topic, level }],
-      audiences: v.audiences,
-      availability: v.availability,
-      unavailable: v.unavailable,
-      maxHoursPerWeek: v.maxHoursPerWeek,
-      bookedHoursThatWeek: busy.get(v.id)?.bookedHours ?? 0,
-      hasOverlappingAssignment: busy.get(v.id)?.hasOverlap ?? false,
-      recentHours: recentHours(v, cutoff),
-      averageRating: v.averageRating,
-      servedCount: v.servedCount,
-      noShowCount: v.noShowCount,
-    }));
+    const facts: VolunteerCandidateFacts[] = [];
+    for (const { volunteer: v, level } of cached.value.pool) {
+      const booked = busy.get(v.id);
+      if ((v.weekdays & weekday) === 0 || booked?.hasOverlap === true) continue;
+      facts.push({
+        id: v.id,
+        displayName: v.displayName,
+        isActive: true,
+        home: v.home,
+        skills: [{ topic: q.topic, level }],
+        audiences: v.audiences,
+        availability: v.availability,
+        unavailable: v.unavailable,
+        maxHoursPerWeek: v.maxHoursPerWeek,
+        bookedHoursThatWeek: booked?.bookedHours ?? 0,
+        hasOverlappingAssignment: booked?.hasOverlap ?? false,
+        recentHours: recentHours(v, cutoff),
+        averageRating: v.averageRating,
+        servedCount: v.servedCount,
+        noShowCount: v.noShowCount,
+      });
+    }
+    return facts;
   }
 
   /**

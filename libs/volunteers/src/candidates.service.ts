@@ -80,18 +80,13 @@ export class CandidatesService {
     ]);
 
     const limit = query.limit ?? MAX_CANDIDATES;
-    const names = new Map(volunteers.map((v) => [v.id, v.displayName]));
-    const venueById = new Map(venues.map((v) => [v.id, v]));
     return {
       volunteers: rankVolunteers(volunteers, slot)
         .slice(0, limit)
-        .map((c) => ({ volunteerId: c.item.id, displayName: names.get(c.item.id) ?? '', score: c.score, breakdown: c.breakdown })),
+        .map(({ item, score, breakdown }) => ({ volunteerId: item.id, displayName: item.displayName, score, breakdown })),
       venues: rankVenues(venues, needs)
         .slice(0, limit)
-        .map((c) => {
-          const venue = venueById.get(c.item.id);
-          return { venueId: c.item.id, name: venue?.name ?? '', kind: venue?.kind ?? '', capacity: c.item.capacity, communityCode: c.item.place.communityCode, score: c.score, breakdown: c.breakdown };
-        }),
+        .map(({ item, score, breakdown }) => ({ venueId: item.id, name: item.name, kind: item.kind, capacity: item.capacity, communityCode: item.place.communityCode, score, breakdown })),
     };
   }
 }

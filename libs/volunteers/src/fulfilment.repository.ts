@@ -1,8 +1,10 @@
-import { serviceHours } from '@kepu/core';
+import { type Actor, serviceHours } from '@kepu/core';
+import { Sql } from '@kepu/db';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AssignmentStatus } from './assignments.dto';
+import { rowsOf } from './scheduling.repository';
 
 export interface ServiceRecordRow {
   order_id: string;
@@ -13,14 +15,6 @@ export interface ServiceRecordRow {
   is_no_show: boolean;
   event_start: Date;
   event_end: Date;
-}
-
-export interface VolunteerScopeFacts {
-  id: string;
-  organizationId: string;
-  userId: string | null;
-  homeDistrictCode: string;
-  servedDistricts: string[];
 }
 
 export interface OrderAssignmentRow {
@@ -38,7 +32,25 @@ export interface OrderAssignmentRow {
   is_no_show: boolean | null;
 }
 
-const rowsOf = <T>(result: unknown): T[] => (Array.isArray((result as unknown[])[0]) ? ((result as unknown[])[0] as T[]) : (result as T[]));
+/** The volunteers whose service records an actor may see, as a SQL predicate over `v`. */
+function volunteerVisibleTo(actor: Actor, sql: Sql): string {
+  switch (actor.role) {
+    case 'city_admin':
+      return 'TRUE';
+    case 'volunteer':
+      return `v.id = ${sql.param(actor.volunteerId)}`;
+    case 'org_admin':
+      return `v.organization_id = ${sql.param(actor.organizationId)}`;
+    case 'district_coordinator': {
+      const district = sql.param(actor.districtCode);
+      return `(v.home_district_code = ${district} OR EXISTS (SELECT 1 FROM organization_districts od WHERE od.organization_id = v.organization_id AND od.district_code = ${district}))`;
+    }
+    case 'resident':
+    case 'community_staff':
+    case 'department_staff':
+      return 'FALSE';
+  }
+}
 
 @Injectable()
 export class FulfilmentRepository {
@@ -123,16 +135,15 @@ export class FulfilmentRepository {
     );
   }
 
-  async findVolunteer(id: string): Promise<VolunteerScopeFacts | null> {
-    const rows = await this.dataSource.query<{ id: string; organization_id: string; user_id: string | null; home_district_code: string; served: string[] }[]>(
-      `SELECT v.id, v.organization_id, v.user_id, v.home_district_code,
-              coalesce(array_agg(od.district_code) FILTER (WHERE od.district_code IS NOT NULL), '{}') AS served
-       FROM volunteers v LEFT JOIN organization_districts od ON od.organization_id = v.organization_id
-       WHERE v.id = $1 GROUP BY v.id`,
-      [id],
-    );
-    const r = rows[0];
-    return r ? { id: r.id, organizationId: r.organization_id, userId: r.user_id, homeDistrictCode: r.home_district_code, servedDistricts: r.served } : null;
+  /**
+   * The volunteer's id when `scope` may see their service records, else null: themself,
+   * their organisation's admins, the coordinators of their home district or of a district
+   * their organisation serves, and the city.
+   */
+  async findVisibleVolunteer(scope: Actor, id: string): Promise<string | null> {
+    const sql = new Sql();
+    const rows = await this.dataSource.query<{ id: string }[]>(`SELECT v.id FROM volunteers v WHERE v.id = ${sql.param(id)} AND ${volunteerVisibleTo(scope, sql)}`, sql.params);
+    return rows[0]?.id ?? null;
   }
 
   /** A volunteer's records, newest event first; bounded so a long career still answers fast. */

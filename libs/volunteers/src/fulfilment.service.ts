@@ -9,6 +9,7 @@ import {
   starLevel,
   ValidationError,
 } from '@kepu/core';
+import { toCsv } from '@kepu/http';
 import { type OrderRecord, OrdersRepository, OrdersService, type OrderView } from '@kepu/orders';
 import { Injectable } from '@nestjs/common';
 import type { CheckInDto, CompleteOrderDto, OrderAssignmentView, RateOrderDto, ServiceRecordsView, ServiceRecordView } from './fulfilment.dto';
@@ -16,6 +17,12 @@ import { FulfilmentRepository } from './fulfilment.repository';
 
 /** A rating this low (any of the three scores) is brought to the district coordinators. */
 const LOW_RATING = 2;
+
+const SERVICE_RECORD_COLUMNS = ['orderCode', 'title', 'topic', 'eventStart', 'eventEnd', 'checkInAt', 'checkOutAt', 'hours', 'isNoShow'] as const;
+
+/** The records as the CSV proof a volunteer hands on (Accept: text/csv). */
+export const serviceRecordsCsv = (records: ServiceRecordsView): string =>
+  toCsv(SERVICE_RECORD_COLUMNS, records.items.map((item) => SERVICE_RECORD_COLUMNS.map((column) => item[column])));
 
 /** 履约 and 评单: check-in and check-out, completion with the hours, and the requester's rating. */
 @Injectable()
@@ -121,18 +128,11 @@ export class FulfilmentService {
   }
 
   async serviceRecords(actor: Actor, volunteerId: string): Promise<ServiceRecordsView> {
-    const volunteer = await this.repository.findVolunteer(volunteerId);
-    const isInScope =
-      volunteer !== null &&
-      ((actor.role === 'volunteer' && actor.volunteerId === volunteer.id) ||
-        (actor.role === 'org_admin' && actor.organizationId === volunteer.organizationId) ||
-        (actor.role === 'district_coordinator' &&
-          (volunteer.homeDistrictCode === actor.districtCode || volunteer.servedDistricts.includes(actor.districtCode ?? ''))) ||
-        actor.role === 'city_admin');
-    if (!volunteer || !isInScope) throw new NotFoundError(`No volunteer ${volunteerId} is visible to you.`);
-    const [rows, totalHours] = await Promise.all([this.repository.serviceRecords(volunteer.id), this.repository.totalHours(volunteer.id)]);
+    const visibleId = await this.repository.findVisibleVolunteer(actor, volunteerId);
+    if (!visibleId) throw new NotFoundError(`No volunteer ${volunteerId} is visible to you.`);
+    const [rows, totalHours] = await Promise.all([this.repository.serviceRecords(visibleId), this.repository.totalHours(visibleId)]);
     return {
-      volunteerId: volunteer.id,
+      volunteerId: visibleId,
       totalHours,
       starLevel: starLevel(totalHours),
       items: rows.map((r) => ({

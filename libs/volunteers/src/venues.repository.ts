@@ -1,3 +1,4 @@
+import { Sql } from '@kepu/db';
 import type { KeysetPosition } from '@kepu/http';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -94,15 +95,14 @@ export class VenuesRepository {
 
   /** One page newest first; limit + 1 rows to know whether more follow. */
   async list(filters: VenueFilters, limit: number, after?: KeysetPosition): Promise<VenueRecord[]> {
-    const params: unknown[] = [];
-    const param = (value: unknown) => `$${params.push(value)}`;
+    const sql = new Sql();
     const where = ['TRUE'];
-    if (filters.communityCode) where.push(`community_code = ${param(filters.communityCode)}`);
-    if (filters.districtCode) where.push(`district_code = ${param(filters.districtCode)}`);
-    if (after) where.push(`(created_at, id) < (${param(after.at)}, ${param(after.id)})`);
+    if (filters.communityCode) where.push(`community_code = ${sql.param(filters.communityCode)}`);
+    if (filters.districtCode) where.push(`district_code = ${sql.param(filters.districtCode)}`);
+    if (after) where.push(`(created_at, id) < (${sql.param(after.at)}, ${sql.param(after.id)})`);
     const rows = await this.dataSource.query<VenueRow[]>(
-      `SELECT ${COLUMNS} FROM venues WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ${param(limit + 1)}`,
-      params,
+      `SELECT ${COLUMNS} FROM venues WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ${sql.param(limit + 1)}`,
+      sql.params,
     );
     return rows.map(toRecord);
   }

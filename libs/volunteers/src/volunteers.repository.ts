@@ -5,6 +5,7 @@ import { Sql } from '@kepu/db';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { rowsOf } from './scheduling.repository';
 
 export interface StoredDatedWindow {
   start: string;
@@ -211,7 +212,7 @@ export class VolunteersRepository {
       // The row lock also orders two concurrent skill replacements.
       const target = sets.length > 0 ? `UPDATE volunteers SET ${sets.join(', ')} WHERE id = ${sql.param(id)} RETURNING id` : `SELECT id FROM volunteers WHERE id = ${sql.param(id)} FOR UPDATE`;
       const result = await manager.query<unknown>(target, sql.params);
-      const rows = (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as { id: string }[];
+      const rows = rowsOf<{ id: string }>(result);
       if (rows.length === 0) return null;
       if (patch.skills !== undefined) {
         await manager.query(`DELETE FROM volunteer_skills WHERE volunteer_id = $1`, [id]);
@@ -236,7 +237,7 @@ export class VolunteersRepository {
        UPDATE volunteers SET user_id = u.id FROM u WHERE volunteers.id = $6 RETURNING u.id`,
       [login.username, login.passwordHash, volunteer.displayName, volunteer.phone, volunteer.organizationId, volunteerId],
     );
-    const rows = (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as { id: string }[];
+    const rows = rowsOf<{ id: string }>(result);
     if (rows.length === 0) throw new UsernameTaken();
   }
 

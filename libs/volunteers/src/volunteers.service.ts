@@ -1,5 +1,5 @@
 import { hashPassword } from '@kepu/auth';
-import { type Actor, BusinessRuleError, ConflictError, type FieldError, ForbiddenError, maskPhone, NotFoundError, ValidationError } from '@kepu/core';
+import { type Actor, BusinessRuleError, ConflictError, type FieldError, ForbiddenError, maskPhone, NotFoundError, toMinutes, ValidationError } from '@kepu/core';
 import { decodeCursor, type Page, toPage } from '@kepu/http';
 import { OrdersRepository } from '@kepu/orders';
 import { Injectable } from '@nestjs/common';
@@ -8,16 +8,11 @@ import { type StoredDatedWindow, type VolunteerRecord, VolunteersRepository } fr
 
 const DEFAULT_PAGE_SIZE = 20;
 
-const minutes = (hhmm: string): number => {
-  const [h, m] = hhmm.split(':').map(Number);
-  return (h ?? 0) * 60 + (m ?? 0);
-};
-
 /** Field problems the DTO decorators cannot see: windows that end before they start. */
 export function windowProblems(dto: { availability?: { start: string; end: string }[]; unavailable?: { start: string; end: string }[] }): FieldError[] {
   const problems: FieldError[] = [];
   (dto.availability ?? []).forEach((w, i) => {
-    if (minutes(w.end) <= minutes(w.start)) problems.push({ field: `availability.${i}.end`, message: 'end must be after start' });
+    if (toMinutes(w.end) <= toMinutes(w.start)) problems.push({ field: `availability.${i}.end`, message: 'end must be after start' });
   });
   (dto.unavailable ?? []).forEach((w, i) => {
     if (!(new Date(w.end) > new Date(w.start))) problems.push({ field: `unavailable.${i}.end`, message: 'end must be after start' });

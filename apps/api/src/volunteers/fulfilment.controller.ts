@@ -1,14 +1,12 @@
 import { CurrentActor } from '@kepu/auth';
 import type { Actor } from '@kepu/core';
-import { toCsv, UuidParamPipe, wantsCsv } from '@kepu/http';
+import { UuidParamPipe, wantsCsv } from '@kepu/http';
 import { OrderView } from '@kepu/orders';
-import { CheckInDto, CompleteOrderDto, FulfilmentService, OrderAssignmentView, RateOrderDto, ServiceRecordsView, ServiceRecordView } from '@kepu/volunteers';
+import { CheckInDto, CompleteOrderDto, FulfilmentService, OrderAssignmentView, RateOrderDto, serviceRecordsCsv, ServiceRecordsView, ServiceRecordView } from '@kepu/volunteers';
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiAuthenticated, ApiScopedObject, ApiTransitionErrors } from '../api-responses.decorator';
-
-const SERVICE_RECORD_COLUMNS = ['orderCode', 'title', 'topic', 'eventStart', 'eventEnd', 'checkInAt', 'checkOutAt', 'hours', 'isNoShow'] as const;
 
 /** 履约 and 评单 (DESIGN.md §3–4). */
 @ApiTags('fulfilment')
@@ -78,6 +76,6 @@ export class FulfilmentController {
     const records = await this.fulfilment.serviceRecords(actor, id);
     if (!wantsCsv(accept)) return records;
     void reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="service-records-${id}.csv"`);
-    return toCsv(SERVICE_RECORD_COLUMNS, records.items.map((item) => SERVICE_RECORD_COLUMNS.map((column) => item[column])));
+    return serviceRecordsCsv(records);
   }
 }
