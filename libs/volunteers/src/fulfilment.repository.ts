@@ -5,6 +5,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AssignmentStatus } from './assignments.dto';
 import { rowsOf } from './scheduling.repository';
+import { volunteerVisibleTo } from './volunteers.repository';
 
 export interface ServiceRecordRow {
   order_id: string;
@@ -30,26 +31,6 @@ export interface OrderAssignmentRow {
   check_out_at: Date | null;
   hours: string | null;
   is_no_show: boolean | null;
-}
-
-/** The volunteers whose service records an actor may see, as a SQL predicate over `v`. */
-function volunteerVisibleTo(actor: Actor, sql: Sql): string {
-  switch (actor.role) {
-    case 'city_admin':
-      return 'TRUE';
-    case 'volunteer':
-      return `v.id = ${sql.param(actor.volunteerId)}`;
-    case 'org_admin':
-      return `v.organization_id = ${sql.param(actor.organizationId)}`;
-    case 'district_coordinator': {
-      const district = sql.param(actor.districtCode);
-      return `(v.home_district_code = ${district} OR EXISTS (SELECT 1 FROM organization_districts od WHERE od.organization_id = v.organization_id AND od.district_code = ${district}))`;
-    }
-    case 'resident':
-    case 'community_staff':
-    case 'department_staff':
-      return 'FALSE';
-  }
 }
 
 @Injectable()
@@ -136,13 +117,16 @@ export class FulfilmentRepository {
   }
 
   /**
-   * The volunteer's id when `scope` may see their service records, else null: themself,
-   * their organisation's admins, the coordinators of their home district or of a district
-   * their organisation serves, and the city.
+   * The volunteer's id when `scope` may see their service records, else null: whoever sees
+   * the volunteer, and also the coordinators of the volunteer's home district.
    */
   async findVisibleVolunteer(scope: Actor, id: string): Promise<string | null> {
     const sql = new Sql();
-    const rows = await this.dataSource.query<{ id: string }[]>(`SELECT v.id FROM volunteers v WHERE v.id = ${sql.param(id)} AND ${volunteerVisibleTo(scope, sql)}`, sql.params);
+    const homeDistrict = scope.role === 'district_coordinator' ? ` OR v.home_district_code = ${sql.param(scope.districtCode)}` : '';
+    const rows = await this.dataSource.query<{ id: string }[]>(
+      `SELECT v.id FROM volunteers v WHERE v.id = ${sql.param(id)} AND (${volunteerVisibleTo(scope, sql)}${homeDistrict})`,
+      sql.params,
+    );
     return rows[0]?.id ?? null;
   }
 

@@ -94,7 +94,7 @@ const SELECT_VOLUNTEER = `
  * organisation's admins, coordinators of a district the organisation serves,
  * the city, and the volunteer themself.
  */
-function visibleTo(actor: Actor, sql: Sql): string {
+export function volunteerVisibleTo(actor: Actor, sql: Sql): string {
   switch (actor.role) {
     case 'city_admin':
       return 'TRUE';
@@ -184,7 +184,7 @@ export class VolunteersRepository {
 
   async findVisible(scope: Actor, id: string): Promise<VolunteerRecord | null> {
     const sql = new Sql();
-    const rows = await this.dataSource.query<VolunteerRow[]>(`${SELECT_VOLUNTEER} WHERE v.id = ${sql.param(id)} AND ${visibleTo(scope, sql)}`, sql.params);
+    const rows = await this.dataSource.query<VolunteerRow[]>(`${SELECT_VOLUNTEER} WHERE v.id = ${sql.param(id)} AND ${volunteerVisibleTo(scope, sql)}`, sql.params);
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
