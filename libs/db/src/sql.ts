@@ -7,3 +7,9 @@ export class Sql {
     return `$${this.params.length}`;
   }
 }
+
+/**
+ * The rows of a `query()` answer: TypeORM's postgres driver answers
+ * UPDATE/DELETE … RETURNING with `[rows, affected]`, SELECT and INSERT with the rows.
+ */
+export const rowsOf = <T>(result: unknown): T[] => (Array.isArray((result as unknown[])[0]) ? ((result as unknown[])[0] as T[]) : (result as T[]));

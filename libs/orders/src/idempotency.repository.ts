@@ -1,3 +1,4 @@
+import { rowsOf } from '@kepu/db';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -48,7 +49,7 @@ export class IdempotencyRepository {
        RETURNING 1`,
       [userId, key, requestHash, startedBefore],
     );
-    return (Array.isArray(rows[0]) ? (rows[0] as unknown[]) : rows).length > 0;
+    return rowsOf(rows).length > 0;
   }
 
   /** Frees the key after a failed attempt, so the client's retry can run. */

@@ -1,5 +1,5 @@
 import { type Actor, NEW_ORDER_STATE, type OrderStatus } from '@kepu/core';
-import { type OrderEntity, Sql, type StoredWindow } from '@kepu/db';
+import { type OrderEntity, rowsOf, Sql, type StoredWindow } from '@kepu/db';
 import { type KeysetPosition } from '@kepu/http';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -419,8 +419,7 @@ export class OrdersRepository {
          RETURNING *`,
         sql.params,
       );
-      // manager.query returns [rows, count] for UPDATE ... RETURNING in the postgres driver
-      const updated = (Array.isArray(rows[0]) ? rows[0] : rows) as OrderRow[];
+      const updated = rowsOf<OrderRow>(rows);
       if (updated.length === 0) return null;
       const record = toRecord(updated[0] as OrderRow);
       // Effects run while the order row is locked by the update, so what they read is stable;
@@ -442,12 +441,11 @@ export class OrdersRepository {
   /** Frees what an order held when it is cancelled or released: its bookings and active assignments. */
   static readonly releaseHoldings: TransitionEffects = async (manager, order) => {
     await manager.query(`UPDATE bookings SET status = 'cancelled' WHERE order_id = $1 AND status = 'active'`, [order.id]);
-    const ended = await manager.query<[{ volunteer_id: string }[], number]>(
+    const ended: unknown = await manager.query(
       `UPDATE assignments SET status = 'cancelled', updated_at = now() WHERE order_id = $1 AND status IN ('invited','confirmed') RETURNING volunteer_id`,
       [order.id],
     );
-    const rows = Array.isArray(ended[0]) ? ended[0] : (ended as unknown as { volunteer_id: string }[]);
-    return { payload: { volunteerIds: rows.map((r) => r.volunteer_id) } };
+    return { payload: { volunteerIds: rowsOf<{ volunteer_id: string }>(ended).map((r) => r.volunteer_id) } };
   };
 
   private transactionReader(manager: EntityManager): OrdersTransaction {

@@ -1,12 +1,12 @@
 import { type Actor, OrderStateConflictError } from '@kepu/core';
-import { Sql } from '@kepu/db';
+import { rowsOf, Sql } from '@kepu/db';
 import type { KeysetPosition } from '@kepu/http';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AssignmentStatus } from './assignments.dto';
 import { MAX_OPEN_SLOTS } from './scheduling.dto';
-import { asBookingConflict, lockVolunteers, rowsOf } from './scheduling.repository';
+import { asBookingConflict, lockVolunteers } from './scheduling.repository';
 
 export interface AssignmentRecord {
   id: string;

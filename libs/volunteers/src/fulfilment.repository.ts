@@ -1,10 +1,9 @@
 import { type Actor, serviceHours } from '@kepu/core';
-import { Sql } from '@kepu/db';
+import { rowsOf, Sql } from '@kepu/db';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AssignmentStatus } from './assignments.dto';
-import { rowsOf } from './scheduling.repository';
 import { volunteerVisibleTo } from './volunteers.repository';
 
 export interface ServiceRecordRow {

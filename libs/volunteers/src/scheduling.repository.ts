@@ -1,4 +1,5 @@
 import { ConflictError, type Place, type TimeWindow, type WeeklyWindow } from '@kepu/core';
+import { rowsOf } from '@kepu/db';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, QueryFailedError } from 'typeorm';
@@ -75,7 +76,6 @@ interface ProfileRow {
   no_show_count: number;
 }
 
-export const rowsOf = <T>(result: unknown): T[] => (Array.isArray((result as unknown[])[0]) ? ((result as unknown[])[0] as T[]) : (result as T[]));
 
 /**
  * The exclusion constraints are the guarantee against double booking (DESIGN.md §4):

@@ -1,11 +1,10 @@
 import { type AuditContext, recordAudit } from '@kepu/auth';
 import type { Actor, WeeklyWindow } from '@kepu/core';
 import type { KeysetPosition } from '@kepu/http';
-import { Sql } from '@kepu/db';
+import { rowsOf, Sql } from '@kepu/db';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { rowsOf } from './scheduling.repository';
 
 export interface StoredDatedWindow {
   start: string;

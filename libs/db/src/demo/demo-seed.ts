@@ -1,5 +1,6 @@
 import { hashPassword } from '@kepu/auth/password';
 import type { DataSource, EntityManager } from 'typeorm';
+import { rowsOf } from '../sql';
 import { DEMO_DISTRICTS, DEMO_PASSWORD, COMMUNITIES_PER_DISTRICT } from './demo-data';
 import { type PlannedOrder, planDemoOrders } from './demo-orders';
 import { buildDemoWorld, type DemoCommunity, type DemoUser, type DemoWorld } from './demo-world';
@@ -37,8 +38,6 @@ export interface DemoSeedResult {
 
 /** One account of every role per district, by username suffix (`haidian.coordinator`…). */
 const DEMO_ACCOUNT_ROLES = ['coordinator', 'staff1', 'resident1', 'kexie', 'org', 'volunteer1'];
-
-const rowsOf = <T>(result: unknown): T[] => (Array.isArray((result as unknown[])[0]) ? ((result as unknown[])[0] as T[]) : (result as T[]));
 
 /**
  * `npm run demo:seed`: a realistic month in four districts, written as the
