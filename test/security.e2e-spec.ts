@@ -2,13 +2,12 @@ import { createHash } from 'node:crypto';
 import type { Response } from 'supertest';
 import { expectProblem, problemMismatches } from './support/problem';
 import { ADMIN, count, startTestApp, type TestApp } from './support/test-app';
+import { sleep } from './support/wait';
 import { COMMUNITY_A1, createWorld, HAIDIAN, login, orderBody, type Session, type World } from './support/world';
 
 const ALLOWED_ORIGIN = 'https://dashboard.kepu.example.cn';
 const OTHER_ORIGIN = 'https://evil.example.com';
 const PHONE = '13912345678';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function volunteerBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {

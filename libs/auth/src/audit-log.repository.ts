@@ -1,8 +1,20 @@
 import { type KeysetPosition } from '@kepu/http';
 import { Injectable } from '@nestjs/common';
+import { Sql } from '@kepu/db';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { type AuditContext, type AuditEntry, type AuditLogRow, recordAudit } from './audit-log';
+import { DataSource, type EntityManager } from 'typeorm';
+import { type AuditContext, type AuditEntry, type AuditLogRow } from './audit-log';
+
+/**
+ * Writes the entry with the caller's manager, so it commits or rolls back with
+ * the action it records.
+ */
+export async function recordAudit(manager: Pick<EntityManager, 'query'>, context: AuditContext, entry: AuditEntry): Promise<void> {
+  await manager.query(
+    `INSERT INTO audit_log (actor_id, actor_role, action, target_type, target_id, summary, ip) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [context.actor?.userId ?? null, context.actor?.role ?? null, entry.action, entry.targetType, entry.targetId, JSON.stringify(entry.summary), context.ip],
+  );
+}
 
 @Injectable()
 export class AuditLogRepository {
@@ -15,20 +27,14 @@ export class AuditLogRepository {
 
   /** Newest first, keyset (at, id), limit + 1 rows. */
   list(action: string | undefined, limit: number, after?: KeysetPosition): Promise<AuditLogRow[]> {
-    const params: unknown[] = [limit + 1];
+    const sql = new Sql();
     const where: string[] = [];
-    if (action) {
-      params.push(action);
-      where.push(`action = $${params.length}`);
-    }
-    if (after) {
-      params.push(after.at, after.id);
-      where.push(`(at, id) < ($${params.length - 1}, $${params.length})`);
-    }
+    if (action) where.push(`action = ${sql.param(action)}`);
+    if (after) where.push(`(at, id) < (${sql.param(after.at)}, ${sql.param(after.id)})`);
     return this.dataSource.query<AuditLogRow[]>(
       `SELECT id, at, actor_id, actor_role, action, target_type, target_id, summary, ip FROM audit_log
-       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, id DESC LIMIT $1`,
-      params,
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, id DESC LIMIT ${sql.param(limit + 1)}`,
+      sql.params,
     );
   }
 }

@@ -2,7 +2,6 @@ import { type Actor } from '@kepu/core';
 import { decodeCursor, IsOmittable, PageQueryDto, type KeysetPosition } from '@kepu/http';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Matches } from 'class-validator';
-import type { EntityManager } from 'typeorm';
 
 /** Who did an administrative action, and from where. */
 export interface AuditContext {
@@ -19,17 +18,6 @@ export interface AuditEntry {
   targetType: 'user' | 'department' | 'organization' | 'volunteer';
   targetId: string | null;
   summary: Record<string, unknown>;
-}
-
-/**
- * Writes the entry with the caller's manager, so it commits or rolls back with
- * the action it records.
- */
-export async function recordAudit(manager: Pick<EntityManager, 'query'>, context: AuditContext, entry: AuditEntry): Promise<void> {
-  await manager.query(
-    `INSERT INTO audit_log (actor_id, actor_role, action, target_type, target_id, summary, ip) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [context.actor?.userId ?? null, context.actor?.role ?? null, entry.action, entry.targetType, entry.targetId, JSON.stringify(entry.summary), context.ip],
-  );
 }
 
 export class AuditLogQueryDto extends PageQueryDto {

@@ -3,7 +3,8 @@ import { UserEntity } from '@kepu/db';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { type AuditContext, recordAudit } from './audit-log';
+import { type AuditContext } from './audit-log';
+import { recordAudit } from './audit-log.repository';
 
 export interface NewUser {
   username: string;

@@ -1,4 +1,5 @@
 import type { ChannelChoice, RecipientKind } from '@kepu/core';
+import { Sql } from '@kepu/db';
 import { type KeysetPosition } from '@kepu/http';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -246,17 +247,14 @@ export class NotificationsRepository {
   }
 
   async inbox(userId: string, isUnreadOnly: boolean, limit: number, after?: KeysetPosition): Promise<InboxRow[]> {
-    const params: unknown[] = [userId, limit + 1];
-    let where = `user_id = $1`;
-    if (isUnreadOnly) where += ` AND read_at IS NULL`;
-    if (after) {
-      params.push(after.at, after.id);
-      where += ` AND (created_at, id) < ($3, $4)`;
-    }
+    const sql = new Sql();
+    const where = [`user_id = ${sql.param(userId)}`];
+    if (isUnreadOnly) where.push(`read_at IS NULL`);
+    if (after) where.push(`(created_at, id) < (${sql.param(after.at)}, ${sql.param(after.id)})`);
     return this.dataSource.query<InboxRow[]>(
       `SELECT id, type, title, body, order_id, channel, created_at, read_at FROM notifications
-       WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $2`,
-      params,
+       WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ${sql.param(limit + 1)}`,
+      sql.params,
     );
   }
 
@@ -287,19 +285,13 @@ export class NotificationsRepository {
   }
 
   async deliveries(status: string | undefined, limit: number, after?: KeysetPosition): Promise<DeliveryRow[]> {
-    const params: unknown[] = [limit + 1];
+    const sql = new Sql();
     const where: string[] = [];
-    if (status) {
-      params.push(status);
-      where.push(`status = $${params.length}`);
-    }
-    if (after) {
-      params.push(after.at, after.id);
-      where.push(`(created_at, id) < ($${params.length - 1}, $${params.length})`);
-    }
+    if (status) where.push(`status = ${sql.param(status)}`);
+    if (after) where.push(`(created_at, id) < (${sql.param(after.at)}, ${sql.param(after.id)})`);
     return this.dataSource.query<DeliveryRow[]>(
-      `SELECT * FROM deliveries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT $1`,
-      params,
+      `SELECT * FROM deliveries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ${sql.param(limit + 1)}`,
+      sql.params,
     );
   }
 }

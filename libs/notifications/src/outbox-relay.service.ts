@@ -5,7 +5,7 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { OutboxRepository, type UnpublishedMessage } from './outbox.repository';
-import { type CoverageJob, JOB_IDS, type NotificationsJob, QUEUES, type TimersJob } from './queue-catalogue';
+import { type CoverageJob, JOB_IDS, type NotificationsJob, OUTBOX_JOBS, QUEUES, type TimersJob } from './queue-catalogue';
 
 const BATCH_SIZE = 200;
 /** A queue that does not answer in this time is treated as down; the rows stay unpublished. */
@@ -66,10 +66,8 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
       const aboutOrders = messages.filter((m): m is UnpublishedMessage & { orderId: string } => m.orderId !== null);
       await withTimeout(
         Promise.all([
-          this.notifications.addBulk(notified.map((m) => ({ name: 'fan-out' as const, data: { outboxId: m.id }, opts: { jobId: JOB_IDS.fanOut(m.id) } }))),
-          this.timers.addBulk(
-            orderEvents.map((m) => ({ name: 'stage-changed' as const, data: { outboxId: m.id }, opts: { jobId: JOB_IDS.stageChanged(m.id) } })),
-          ),
+          this.notifications.addBulk(notified.map((m) => OUTBOX_JOBS.fanOut(m.id))),
+          this.timers.addBulk(orderEvents.map((m) => OUTBOX_JOBS.stageChanged(m.id))),
           this.coverage.addBulk(
             aboutOrders.map((m) => ({ name: 'refresh-order' as const, data: { orderId: m.orderId, outboxId: m.id }, opts: { jobId: JOB_IDS.coverage(m.id) } })),
           ),

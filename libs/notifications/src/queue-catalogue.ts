@@ -54,6 +54,12 @@ export const JOB_IDS = {
   coverage: (outboxId: string) => `coverage-${outboxId}`,
 };
 
+/** Jobs an outbox message publishes: built one way for the relay and for the resync after Redis lost its data, so both land on one job id. */
+export const OUTBOX_JOBS = {
+  fanOut: (outboxId: string) => ({ name: 'fan-out' as const, data: { outboxId }, opts: { jobId: JOB_IDS.fanOut(outboxId) } }),
+  stageChanged: (outboxId: string) => ({ name: 'stage-changed' as const, data: { outboxId }, opts: { jobId: JOB_IDS.stageChanged(outboxId) } }),
+};
+
 const KEEP_FAILED = { age: 30 * 24 * 3600 };
 
 export const DEFAULT_JOB_OPTIONS: Record<QueueName, JobsOptions> = {

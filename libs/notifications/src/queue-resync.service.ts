@@ -5,7 +5,7 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { FanOutService } from './fan-out.service';
-import { JOB_IDS, type NotificationsJob, QUEUES, type TimersJob } from './queue-catalogue';
+import { type NotificationsJob, OUTBOX_JOBS, QUEUES, type TimersJob } from './queue-catalogue';
 import { QueueResyncRepository } from './queue-resync.repository';
 
 /** How often a worker looks whether Redis still holds its data. */
@@ -77,13 +77,9 @@ export class QueueResyncService implements OnApplicationBootstrap, OnApplication
 
   private async resync(): Promise<void> {
     const lost = await this.repository.publishedWithoutNotifications(Object.keys(NOTIFICATION_RULES), new Date(Date.now() - FAN_OUT_LOOKBACK_MS));
-    for (let i = 0; i < lost.length; i += BULK)
-      await this.notifications.addBulk(lost.slice(i, i + BULK).map((id) => ({ name: 'fan-out' as const, data: { outboxId: id }, opts: { jobId: JOB_IDS.fanOut(id) } })));
+    for (let i = 0; i < lost.length; i += BULK) await this.notifications.addBulk(lost.slice(i, i + BULK).map((id) => OUTBOX_JOBS.fanOut(id)));
     const events = await this.repository.latestEventOfTimedOrders();
-    for (let i = 0; i < events.length; i += BULK)
-      await this.timers.addBulk(
-        events.slice(i, i + BULK).map((id) => ({ name: 'stage-changed' as const, data: { outboxId: id }, opts: { jobId: JOB_IDS.stageChanged(id) } })),
-      );
+    for (let i = 0; i < events.length; i += BULK) await this.timers.addBulk(events.slice(i, i + BULK).map((id) => OUTBOX_JOBS.stageChanged(id)));
     const deliveries = await this.repository.pendingDeliveries();
     await this.fanOut.enqueueDeliveries(deliveries);
     if (lost.length + events.length + deliveries.length > 0)
