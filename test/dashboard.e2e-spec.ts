@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import { DASHBOARD_CSP } from '../apps/api/src/dashboard/dashboard-page.service';
+import { DASHBOARD_CSP } from '../apps/api/src/security-headers';
 import { LAPTOP, launchChromium, openPage, overflowsHorizontally, PHONE, screenshot, signIn, tableRows, until, type WatchedPage } from './support/browser';
 import { createVenue, createVolunteerWithLogin } from './support/fulfilment-world';
 import { ADMIN, startTestApp, type TestApp } from './support/test-app';

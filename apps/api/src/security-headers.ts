@@ -2,7 +2,7 @@
  * Content-Security-Policy per kind of response. The API answers JSON, which
  * never needs to load anything: it gets the strictest policy. The three HTML
  * pages get what their own markup needs and no more:
- * - /dashboard: same-origin scripts and styles only (no inline code);
+ * - /dashboard: same-origin scripts and styles only (no inline code, nothing else);
  * - /docs (Swagger UI): an inline <style> block and style attributes;
  * - /admin/queues (Bull Board): an inline <style> block, style attributes and
  *   its IBM Plex fonts from Google Fonts.
@@ -23,6 +23,18 @@ const PAGE_POLICY = [
   "style-src 'self'",
 ];
 
+/** The dashboard: its own files only, nothing inline, data from the API itself. */
+const DASHBOARD_POLICY = [
+  "default-src 'none'",
+  "base-uri 'none'",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "img-src 'self' data:",
+  "script-src 'self'",
+  "style-src 'self'",
+];
+
 const withDirective = (policy: string[], directive: string, value: string): string[] =>
   policy.map((d) => (d.startsWith(`${directive} `) ? `${d} ${value}` : d));
 
@@ -37,7 +49,7 @@ const isUnder = (path: string, prefix: string) => path === prefix || path.starts
 
 // Joined once: the header is set on every request.
 const API_HEADER = API_POLICY.join('; ');
-const PAGE_HEADER = PAGE_POLICY.join('; ');
+export const DASHBOARD_CSP = DASHBOARD_POLICY.join('; ');
 const DOCS_HEADER = DOCS_POLICY.join('; ');
 const QUEUE_BOARD_HEADER = QUEUE_BOARD_POLICY.join('; ');
 
@@ -45,7 +57,7 @@ export function contentSecurityPolicyFor(url: string): string {
   const path = url.split('?')[0] ?? url;
   if (isUnder(path, '/docs')) return DOCS_HEADER;
   if (isUnder(path, '/admin/queues')) return QUEUE_BOARD_HEADER;
-  if (isUnder(path, '/dashboard')) return PAGE_HEADER;
+  if (isUnder(path, '/dashboard')) return DASHBOARD_CSP;
   return API_HEADER;
 }
 
