@@ -1,7 +1,8 @@
 import { dayFromNumber, dayNumber, type Period, shanghaiDay } from '@kepu/core';
-import { CoverageRepository, naiveCommunities, naiveCoverage, type Query } from '@kepu/coverage';
+import { CoverageMaintenanceService } from '@kepu/coverage';
 import type { Job } from 'bullmq';
 import { CoverageProcessor } from '../apps/worker/src/processors/coverage.processor';
+import { naiveCommunities, naiveCoverage, type Query } from './support/coverage-naive';
 import { acceptedOrder, createVenue, createVolunteer, createVolunteerWithLogin } from './support/fulfilment-world';
 import { count, startTestApp, type TestApp } from './support/test-app';
 import { waitFor } from './support/wait';
@@ -234,7 +235,7 @@ describe('coverage: API figures from the rollups equal a recomputation from the 
     // jsonb numbers compare by value: 1.50 and 1.5 are the same counter.
     const normalise = (rows: { t: string; k: string; p: string; v: string }[]) => rows.map((r) => ({ ...r, v: r.t === 'r' ? JSON.parse(r.v) : r.v }));
     const maintained = normalise((await t.db.query(content)).rows);
-    await worker.app.get(CoverageRepository).rebuild();
+    await worker.app.get(CoverageMaintenanceService).rebuild();
     expect(normalise((await t.db.query(content)).rows)).toEqual(maintained);
     await expectFiguresMatchOrders(recent);
   });

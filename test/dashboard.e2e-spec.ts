@@ -1,3 +1,4 @@
+import { EscalationsService } from '@kepu/orders';
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { DASHBOARD_CSP } from '../apps/api/src/security-headers';
@@ -5,7 +6,7 @@ import { LAPTOP, launchChromium, openPage, overflowsHorizontally, PHONE, screens
 import { createVenue, createVolunteerWithLogin } from './support/fulfilment-world';
 import { ADMIN, startTestApp, type TestApp } from './support/test-app';
 import { startTestWorker, suitePrefix, type TestWorker } from './support/test-worker';
-import { waitFor } from './support/wait';
+import { clearOfWindowEnd, waitFor } from './support/wait';
 import { CHAOYANG, COMMUNITY_A1, COMMUNITY_A2, COMMUNITY_B1, createWorld, HAIDIAN, login, orderBody, type OrderJson, type Session, type World } from './support/world';
 
 /** A 海淀 community with two orders on their way and no service: first among the never-served. */
@@ -33,6 +34,9 @@ describe('coordinators’ dashboard page', () => {
   let worker: TestWorker;
   let browser: Browser;
   const opened: WatchedPage[] = [];
+  /** The two orders of PENDING_COMMUNITY, still submitted, and the resident who filed them. */
+  const pendingOrders: OrderJson[] = [];
+  let pendingResident: Session;
 
   /** The people of one community's side of the chain, from resident to organisation. */
   interface Chain {
@@ -99,7 +103,9 @@ describe('coordinators’ dashboard page', () => {
     w = await createWorld(t);
     browser = await launchChromium();
 
-    // Covered: two 海淀 communities in two subdistricts, one 朝阳 community.
+    // Covered: two 海淀 communities in two subdistricts, one 朝阳 community, by events starting
+    // in a couple of minutes: today in Beijing, inside the page's default period (ending today).
+    await clearOfWindowEnd(86_400, 3 * 60_000, 8 * 3600_000);
     const haidian = { departmentId: w.departments.haidian, department: w.deptHaidian, organizationId: w.organizations.haidian, organization: w.orgHaidian };
     await deliveredOrder({ ...haidian, resident: w.residentA1, staff: w.staffA1, communityCode: COMMUNITY_A1 });
     await deliveredOrder({ ...haidian, resident: w.residentA2, staff: w.staffA2, communityCode: COMMUNITY_A2 });
@@ -119,9 +125,9 @@ describe('coordinators’ dashboard page', () => {
       .set(w.admin.auth)
       .send({ username: 'resident-pending', password: 'Wang-dayi-2026', displayName: '王大爷', role: 'resident', communityCode: PENDING_COMMUNITY })
       .expect(201);
-    const resident = await login(t, 'resident-pending', 'Wang-dayi-2026');
-    await t.http().post('/orders').set(resident.auth).send(orderBody(PENDING_COMMUNITY)).expect(201);
-    await t.http().post('/orders').set(resident.auth).send(orderBody(PENDING_COMMUNITY, { topic: 'health', title: '老年人健康讲座' })).expect(201);
+    pendingResident = await login(t, 'resident-pending', 'Wang-dayi-2026');
+    for (const body of [orderBody(PENDING_COMMUNITY), orderBody(PENDING_COMMUNITY, { topic: 'health', title: '老年人健康讲座' })])
+      pendingOrders.push((await t.http().post('/orders').set(pendingResident.auth).send(body).expect(201)).body as OrderJson);
 
     // The rollups are the worker's: wait until the API shows all of it.
     await waitFor(
@@ -135,7 +141,7 @@ describe('coordinators’ dashboard page', () => {
       'the coverage rollups to show the delivered and pending orders',
       200,
     );
-  });
+  }, 5 * 60_000);
 
   afterEach(async () => {
     // Every page: no request left the API's origin, the policy never refused anything, no script failed.
@@ -167,7 +173,7 @@ describe('coordinators’ dashboard page', () => {
     await t.http().get('/dashboard/assets/vendor/chart.cjs').expect(404);
     for (const outside of ['/dashboard/assets/vendor/../../../package.json', '/dashboard/assets/%2e%2e/index.html', '/dashboard/assets/vendor/%2e%2e/package.json'])
       expect([403, 404]).toContain((await t.http().get(outside)).status);
-    for (const path of ['/coverage/districts', `/coverage/districts/${HAIDIAN}`, `/coverage/districts/${HAIDIAN}/gaps`])
+    for (const path of ['/coverage/districts', `/coverage/districts/${HAIDIAN}`, `/coverage/districts/${HAIDIAN}/gaps`, `/coverage/districts/${HAIDIAN}/trend`, '/scorecards/departments'])
       expect((await t.http().get(path).expect(401)).body.code).toBe('UNAUTHENTICATED');
   });
 
@@ -235,6 +241,77 @@ describe('coordinators’ dashboard page', () => {
     expect((await downloaded(p, 'districts', `各区覆盖率_${from}_${to}.csv`)).trimEnd().split(/\r?\n/)).toHaveLength(17);
   });
 
+  it('shows the 三率 scorecards, sortable, as CSV; a district’s weekly coverage trend; and the gaps of one key population', async () => {
+    const { page: p } = await page(LAPTOP);
+    await signedIn(p, ADMIN);
+    await p.waitForSelector('#scorecards[aria-busy="false"] #scorecard-table tbody tr');
+    const departments = (await t.http().get('/scorecards/departments').set(w.admin.auth).expect(200)).body as { id: string; name: string; received: number; responseRate: number | null }[];
+    expect(await p.textContent('#scorecards-title')).toBe('三率考核 · 全市职能部门');
+    // Busiest first: 海淀区科协 received the two 海淀 orders and claimed both in time.
+    let rows = await tableRows(p, '#scorecard-table');
+    expect(rows).toHaveLength(departments.length);
+    expect(rows[0]).toEqual(['海淀区科协', '2', '100.0%', '100.0%', '—', '—', '0']);
+    expect(rows.find((r) => r[0] === '朝阳区科协')?.slice(0, 3)).toEqual(['朝阳区科协', '1', '100.0%']);
+    expect(rows.find((r) => r[0] === '北京科学中心')).toEqual(['北京科学中心', '0', '—', '—', '—', '—', '—']);
+    expect(await p.getAttribute('#scorecard-table th:nth-child(2)', 'aria-sort')).toBe('descending');
+
+    // Sorting: by name A→Z, then Z→A; by response rate, nulls last either way.
+    await p.click('button.sort[data-sort="name"]');
+    rows = await tableRows(p, '#scorecard-table');
+    expect(rows.map((r) => r[0])).toEqual(departments.map((d) => d.name).sort((a, b) => a.localeCompare(b, 'zh-CN')));
+    expect(await p.getAttribute('#scorecard-table th:nth-child(1)', 'aria-sort')).toBe('ascending');
+    await p.click('button.sort[data-sort="name"]');
+    expect((await tableRows(p, '#scorecard-table')).map((r) => r[0])).toEqual(rows.map((r) => r[0]).reverse());
+    await p.click('button.sort[data-sort="responseRate"]');
+    const rates = (await tableRows(p, '#scorecard-table')).map((r) => r[2]);
+    expect(rates.slice(0, 2)).toEqual(['100.0%', '100.0%']);
+    expect(rates.slice(2).every((r) => r === '—')).toBe(true);
+    await screenshot(p, 'city-admin-laptop-scorecards');
+
+    const from = await p.inputValue('#from');
+    const to = await p.inputValue('#to');
+    const csv = await downloaded(p, 'scorecards', `三率_职能部门_${from}_${to}.csv`);
+    expect(csv.trimEnd().split(/\r?\n/)).toHaveLength(1 + departments.length);
+    expect(csv).toContain('海淀区科协');
+
+    // Organisations instead.
+    await p.selectOption('#scorecard-kind', 'organizations');
+    await until(p, `document.querySelector('#scorecards-title').textContent === '三率考核 · 全市志愿服务组织'`);
+    await p.waitForSelector('#scorecards[aria-busy="false"]');
+    const organizations = (await tableRows(p, '#scorecard-table')).map((r) => r.slice(0, 3));
+    expect(organizations).toContainEqual(['海淀科普志愿服务队', '2', '100.0%']);
+    expect(organizations).toContainEqual(['朝阳科普志愿服务队', '1', '100.0%']);
+
+    // 海淀: the weekly trend line ends with this week's two covered communities.
+    await p.click(`#district-table tr[data-district-code="${HAIDIAN}"] button`);
+    await settled(p);
+    const trend = (await t.http().get(`/coverage/districts/${HAIDIAN}/trend`).set(w.admin.auth).expect(200)).body as { weeks: { coveredCommunities: number }[] };
+    const line = await p.evaluate<{ type: string; data: number[]; labels: string[] }>(
+      `(() => { const c = Chart.getChart('trend-chart'); return { type: c.config.type, data: c.data.datasets[0].data, labels: c.data.labels }; })()`,
+    );
+    expect(line.type).toBe('line');
+    expect(line.data).toEqual(trend.weeks.map((wk) => wk.coveredCommunities));
+    expect(line.data).toHaveLength(12);
+    expect(line.data[11]).toBe(2);
+
+    // Gaps of one key population: the delivered orders were for the elderly, so A1 is a gap for youth and not for the elderly.
+    const gapCodes = () => p.evaluate<string[]>(`Array.from(document.querySelectorAll('#gap-table tbody tr'), (tr) => tr.dataset.communityCode)`);
+    await p.selectOption('#gap-audience', 'youth');
+    await until(p, `document.querySelector('#gaps-title').textContent === '青少年服务空白社区（近 90 天）'`);
+    await settled(p);
+    const youth = (await t.http().get(`/coverage/districts/${HAIDIAN}/gaps?audience=youth&days=90`).set(w.admin.auth).expect(200)).body as { items: GapRow[] };
+    expect(await gapCodes()).toEqual(youth.items.map((g) => g.communityCode));
+    expect(await gapCodes()).toContain(COMMUNITY_A1);
+    await p.selectOption('#gap-audience', 'elderly');
+    await until(p, `document.querySelector('#gaps-title').textContent === '老年人服务空白社区（近 90 天）'`);
+    await settled(p);
+    expect(await gapCodes()).not.toContain(COMMUNITY_A1);
+    await screenshot(p, 'city-admin-laptop-trend-gaps');
+    const elderlyCsv = await downloaded(p, 'gaps', '海淀区老年人服务空白社区_近90天.csv');
+    expect(elderlyCsv).toContain(PENDING_COMMUNITY);
+    expect(elderlyCsv).not.toContain(COMMUNITY_A1);
+  });
+
   it('shows a district coordinator their own district only, opened, and fits a phone', async () => {
     const { page: p } = await page(PHONE);
     await signedIn(p, { username: w.coordHaidian.username, password: `${w.coordHaidian.username}-pass-1` });
@@ -244,6 +321,10 @@ describe('coordinators’ dashboard page', () => {
     expect(table.map((r) => r.slice(0, 3))).toEqual([['海淀区', expect.any(String), '2']]);
     expect(await p.textContent('#district-title')).toBe('海淀区 · 街道（乡镇）覆盖情况');
     expect((await tableRows(p, '#gap-table')).length).toBe(20);
+    // Its scorecards: the district's own and the city-wide departments only.
+    expect(await p.textContent('#scorecards-title')).toBe('三率考核 · 海淀区职能部门');
+    expect((await tableRows(p, '#scorecard-table')).map((r) => r[0]).sort()).toEqual(['北京科学中心', '海淀区卫健委', '海淀区科协'].sort());
+    expect(await p.evaluate<number>(`Chart.getChart('trend-chart').data.datasets[0].data.length`)).toBe(12);
     expect(await overflowsHorizontally(p)).toBe(false);
     await screenshot(p, 'coordinator-phone');
   });
@@ -286,6 +367,19 @@ describe('coordinators’ dashboard page', () => {
     expect(await p.textContent('#board-error')).toBe('您的账号无权查看覆盖情况（仅限市级管理员和区级协调员）。');
   });
 
+  it('signing out ends the session on the server too (POST /auth/logout): the refresh token the page held no longer works', async () => {
+    const { page: p } = await page(LAPTOP);
+    await signedIn(p, ADMIN);
+    const refreshToken = await p.evaluate<string | undefined>(`JSON.parse(sessionStorage.getItem('kepu.dashboard.session')).refreshToken`);
+    expect(refreshToken).toEqual(expect.any(String));
+    const logout = p.waitForRequest((request) => request.url().endsWith('/auth/logout') && request.method() === 'POST');
+    await p.click('#logout');
+    await p.waitForSelector('#login:not([hidden])');
+    expect(JSON.parse((await logout).postData() ?? '{}')).toEqual({ refreshToken });
+    expect(await p.evaluate<number>('sessionStorage.length')).toBe(0);
+    await waitFor(async () => (await t.http().post('/auth/refresh').send({ refreshToken })).status === 401, 5000, 'the refresh token revoked');
+  });
+
   // Faults the real API cannot be made to show on cue: answered by the browser itself.
   it('shows a failing API’s problem in Chinese, and sends an expired sign-in back to the form', async () => {
     const { page: p } = await page(LAPTOP);
@@ -309,5 +403,193 @@ describe('coordinators’ dashboard page', () => {
     await p.waitForSelector('#login:not([hidden])');
     expect(await p.textContent('#login-error')).toBe('登录已失效，请重新登录。');
     expect(await p.evaluate<number>('sessionStorage.length')).toBe(0);
+  });
+
+  // ---- the levers: the escalation worklist and broadcasts (API.md "Coordinators steering") ----
+  // Last in the file: they add an urgent order, cancel one and send broadcasts, which the figures above must not see.
+
+  interface EscalationJson {
+    id: string;
+    status: string;
+    note: string | null;
+    acknowledgedBy: string | null;
+    order: { code: string; urgent: boolean };
+  }
+  interface BroadcastJson {
+    id: string;
+    title: string;
+    status: string;
+    recipients: number;
+    delivered: number;
+    failed: number;
+    pending: number;
+  }
+
+  const itemIds = (p: Page) => p.evaluate<string[]>(`Array.from(document.querySelectorAll('#escalation-list > li'), (li) => li.dataset.id)`);
+  const progressStats = (p: Page) =>
+    p.evaluate<Record<string, string>>(`Object.fromEntries(Array.from(document.querySelectorAll('#broadcast-stats [data-stat]'), (d) => [d.dataset.stat, d.querySelector('dd').textContent]))`);
+  const sent = (p: Page) => p.waitForRequest((request) => request.url().endsWith('/broadcasts') && request.method() === 'POST');
+
+  it('a coordinator works the escalation list on a phone: urgent first, then oldest breach; acknowledges with a note; one resolved meanwhile is explained in Chinese', async () => {
+    // Breaches as the SLA timer records them (EscalationsService.openForBreach), without waiting out a deadline:
+    // the two PENDING_COMMUNITY orders, and an urgent order of A1 breached last.
+    const urgent = (await t.http().post('/orders').set(w.staffA1.auth).send(orderBody(COMMUNITY_A1, { urgent: true, title: '暴雨防灾应急科普' })).expect(201)).body as OrderJson;
+    const escalations = t.app.get(EscalationsService);
+    const breach = (order: OrderJson, hoursAgo: number) =>
+      escalations.openForBreach({ orderId: order.id, stage: 'dispatch', status: 'submitted', enteredSeq: 1, dueAt: new Date(Date.now() - hoursAgo * 3600_000), breachedAt: new Date(Date.now() - hoursAgo * 3600_000) });
+    expect(await breach(pendingOrders[0]!, 3)).toBe(true);
+    expect(await breach(pendingOrders[1]!, 2)).toBe(true);
+    expect(await breach(urgent, 1)).toBe(true);
+    const listed = ((await t.http().get('/escalations?status=open').set(w.coordHaidian.auth).expect(200)).body as { items: EscalationJson[] }).items;
+    expect(listed.map((e) => e.order.code)).toEqual([urgent.code, pendingOrders[0]!.code, pendingOrders[1]!.code]);
+
+    const { page: p } = await page(PHONE);
+    await signedIn(p, { username: w.coordHaidian.username, password: `${w.coordHaidian.username}-pass-1` });
+    await p.waitForSelector('#escalations[aria-busy="false"] #escalation-list > li');
+    expect(await itemIds(p)).toEqual(listed.map((e) => e.id));
+    expect(await p.textContent('#escalations-title')).toBe('超时预警 · 待处理（3 条）');
+    const [first, second, third] = listed as [EscalationJson, EscalationJson, EscalationJson];
+    expect(await p.textContent(`li[data-id="${first.id}"] .badge`)).toBe('紧急');
+    expect(await p.locator(`li[data-id="${second.id}"] .badge`).count()).toBe(0);
+    expect(await p.textContent(`li[data-id="${second.id}"] [data-stat="stage"] dd`)).toBe('派单超时');
+    expect(await p.textContent(`li[data-id="${second.id}"] [data-stat="status"] dd`)).toBe('待处理');
+    expect(await overflowsHorizontally(p)).toBe(false);
+
+    // Acknowledge the oldest with a note: the card shows it at once, the API has it.
+    await p.click(`li[data-id="${second.id}"] button.acknowledge`);
+    await p.fill(`li[data-id="${second.id}"] textarea`, '已电话督促社区，今日派单');
+    await p.click(`li[data-id="${second.id}"] form button[type=submit]`);
+    await p.waitForSelector(`li[data-id="${second.id}"][data-status="acknowledged"]`);
+    expect(await p.textContent(`li[data-id="${second.id}"] [data-stat="status"] dd`)).toBe('已确认');
+    expect(await p.textContent(`li[data-id="${second.id}"] .note`)).toMatch(/已电话督促社区，今日派单$/);
+    const acknowledged = ((await t.http().get('/escalations?status=acknowledged').set(w.admin.auth).expect(200)).body as { items: EscalationJson[] }).items;
+    expect(acknowledged).toEqual([expect.objectContaining({ id: second.id, status: 'acknowledged', note: '已电话督促社区，今日派单', acknowledgedBy: w.coordHaidian.id })]);
+    await screenshot(p, 'coordinator-phone-escalations');
+
+    // The resident cancels the third order while the page still shows it open: acknowledging it is 409 ESCALATION_RESOLVED, said in Chinese.
+    await t.http().post(`/orders/${pendingOrders[1]!.id}/cancel`).set(pendingResident.auth).send({ reason: '活动改期' }).expect(200);
+    await p.click(`li[data-id="${third.id}"] button.acknowledge`);
+    await p.click(`li[data-id="${third.id}"] form button[type=submit]`);
+    await p.waitForSelector(`li[data-id="${third.id}"] .error:not(:empty)`);
+    expect(await p.textContent(`li[data-id="${third.id}"] .error`)).toBe('该工单已离开超时环节，预警已自动解除，无需再确认。');
+    expect(await p.getAttribute(`li[data-id="${third.id}"]`, 'data-status')).toBe('resolved');
+    expect(await p.locator(`li[data-id="${third.id}"] button.acknowledge`).count()).toBe(0);
+
+    // The filter: resolved ones, with when they resolved.
+    await p.selectOption('#escalation-status', 'resolved');
+    await until(p, `document.querySelector('#escalations-title').textContent === '超时预警 · 已解除（1 条）'`);
+    expect(await itemIds(p)).toEqual([third.id]);
+    expect(await p.textContent(`li[data-id="${third.id}"] .hint`)).toMatch(/预警自动解除。$/);
+  });
+
+  it('a city_admin sends a broadcast from the form, with a new Idempotency-Key each time, and watches its progress until nothing is pending', async () => {
+    const { page: p } = await page(LAPTOP);
+    await signedIn(p, ADMIN);
+    await p.waitForSelector('#broadcasts:not([hidden])');
+    // The 16 districts to choose from; none chosen is the whole city.
+    expect(await p.locator('#broadcast-districts input[name="districtCodes"]').count()).toBe(16);
+    await p.check(`#broadcast-districts input[value="${HAIDIAN}"]`);
+    await p.check('#broadcast-urgent');
+    await p.fill('#broadcast-title', '暴雨红色预警');
+    await p.fill('#broadcast-body', '今夜有特大暴雨，请减少外出，社区活动顺延。');
+    let request = sent(p);
+    await p.click('#broadcast-send');
+    const first = await request;
+    expect(JSON.parse(first.postData() ?? '{}')).toEqual({
+      title: '暴雨红色预警',
+      body: '今夜有特大暴雨，请减少外出，社区活动顺延。',
+      roles: ['resident', 'community_staff'],
+      channels: ['in_app'],
+      urgent: true,
+      districtCodes: [HAIDIAN],
+    });
+    const firstKey = (await first.allHeaders())['idempotency-key'];
+    expect(firstKey).toMatch(/^dashboard-[0-9a-f]{32}$/);
+
+    // The worker fans it out; the page looks until nothing is pending, then lists it as done.
+    await p.waitForSelector('#broadcast-progress[data-status="done"]');
+    const id = (await p.getAttribute('#broadcast-progress', 'data-id'))!;
+    const done = (await t.http().get(`/broadcasts/${id}`).set(w.admin.auth).expect(200)).body as BroadcastJson;
+    expect(done).toMatchObject({ status: 'done', pending: 0, failed: 0 });
+    expect(done.recipients).toBeGreaterThanOrEqual(6);
+    expect(done.delivered).toBe(done.recipients);
+    await until(p, `document.querySelector('#broadcast-stats [data-stat="pending"] dd').textContent === '0'`);
+    expect(await progressStats(p)).toEqual({ recipients: String(done.recipients), delivered: String(done.recipients), failed: '0', pending: '0' });
+    expect(await p.textContent('#broadcast-progress-title')).toBe('「暴雨红色预警」已发送完毕');
+    expect(await p.evaluate<number[]>(`[document.querySelector('#broadcast-bar').value, document.querySelector('#broadcast-bar').max]`)).toEqual([done.recipients, done.recipients]);
+    await until(p, `document.querySelector('#broadcast-table tbody tr')?.dataset.id === ${JSON.stringify(id)}`);
+    await until(p, `document.querySelector('#broadcast-table tbody tr td:nth-child(3)').textContent === '已完成'`);
+    expect((await tableRows(p, '#broadcast-table'))[0]).toEqual(['【紧急】暴雨红色预警', expect.any(String), '已完成', String(done.recipients), String(done.recipients), '0', '0']);
+    await screenshot(p, 'city-admin-laptop-broadcasts');
+
+    // A second send is another broadcast: another key. Empty fields are refused on the page, nothing sent.
+    await p.click('#broadcast-send');
+    expect(await p.textContent('#broadcast-error')).toBe('请填写标题。');
+    await p.fill('#broadcast-title', '科普周活动通知');
+    await p.fill('#broadcast-body', '下周起各社区开展科普周活动。');
+    await p.uncheck('#broadcast-urgent');
+    request = sent(p);
+    await p.click('#broadcast-send');
+    const secondKey = (await (await request).allHeaders())['idempotency-key'];
+    expect(secondKey).toMatch(/^dashboard-[0-9a-f]{32}$/);
+    expect(secondKey).not.toBe(firstKey);
+    await until(p, `document.querySelector('#broadcast-progress-title').textContent === '「科普周活动通知」已发送完毕'`, 20_000);
+    const list = ((await t.http().get('/broadcasts').set(w.admin.auth).expect(200)).body as { items: BroadcastJson[] }).items;
+    expect(list.slice(0, 2).map((b) => b.title)).toEqual(['科普周活动通知', '暴雨红色预警']);
+  });
+
+  it('a coordinator broadcasts to its own district only; a send without an answer is retried with the same key; the hourly cap is said in Chinese', async () => {
+    const { page: p } = await page(PHONE);
+    await signedIn(p, { username: w.coordHaidian.username, password: `${w.coordHaidian.username}-pass-1` });
+    await p.waitForSelector('#broadcasts:not([hidden])');
+    expect(await p.isHidden('#broadcast-districts-field')).toBe(true);
+    expect(await p.textContent('#broadcast-scope')).toBe('广播发送给海淀区内所选角色的用户；每小时最多发送 6 条。');
+    await p.fill('#broadcast-title', '社区科普讲座提醒');
+    await p.fill('#broadcast-body', '本周六上午在社区活动中心举办健康科普讲座。');
+
+    // The network drops the first try: the same form sent again is the same send (same key), so it cannot go out twice.
+    await p.route('**/broadcasts', (route) => (route.request().method() === 'POST' ? route.abort('connectionreset') : route.fallback()));
+    let request = sent(p);
+    await p.click('#broadcast-send');
+    const lostKey = (await (await request).allHeaders())['idempotency-key'];
+    await p.waitForSelector('#broadcast-error:not(:empty)');
+    expect(await p.textContent('#broadcast-error')).toBe('无法连接服务器，请检查网络后重试。');
+    await p.unroute('**/broadcasts');
+    request = sent(p);
+    await p.click('#broadcast-send');
+    const sentRequest = await request;
+    expect((await sentRequest.allHeaders())['idempotency-key']).toBe(lostKey);
+    expect(JSON.parse(sentRequest.postData() ?? '{}')).not.toHaveProperty('districtCodes');
+    await p.waitForSelector('#broadcast-progress[data-status="done"]');
+    await until(p, `document.querySelector('#broadcast-stats [data-stat="pending"] dd').textContent === '0'`);
+    const id = (await p.getAttribute('#broadcast-progress', 'data-id'))!;
+    const done = (await t.http().get(`/broadcasts/${id}`).set(w.coordHaidian.auth).expect(200)).body as BroadcastJson;
+    expect(done).toMatchObject({ title: '社区科普讲座提醒', status: 'done', pending: 0, delivered: done.recipients });
+    expect(await progressStats(p)).toEqual({ recipients: String(done.recipients), delivered: String(done.recipients), failed: '0', pending: '0' });
+    expect(await overflowsHorizontally(p)).toBe(false);
+    await screenshot(p, 'coordinator-phone-broadcasts');
+
+    // The API's 429 after BROADCASTS_PER_HOUR, answered by the browser itself (six real sends would take the test's hour).
+    await p.route('**/broadcasts', (route) =>
+      route.request().method() === 'POST'
+        ? route.fulfill({ status: 429, contentType: 'application/problem+json', headers: { 'retry-after': '1800' }, body: JSON.stringify({ status: 429, code: 'RATE_LIMITED', detail: 'Too many' }) })
+        : route.fallback(),
+    );
+    await p.fill('#broadcast-title', '再发一条');
+    await p.fill('#broadcast-body', '测试上限。');
+    await p.click('#broadcast-send');
+    await p.waitForSelector('#broadcast-error:not(:empty)');
+    expect(await p.textContent('#broadcast-error')).toBe('本小时可发送的广播已达上限，请 30 分钟后再试。');
+  });
+
+  it('hides the worklist and the broadcast form from other roles, and asks the API for neither', async () => {
+    for (const who of [w.residentA1, w.deptHaidian, w.staffA1]) {
+      const watched = await page(LAPTOP);
+      await signIn(watched.page, t.url, who.username, `${who.username}-pass-1`);
+      await watched.page.waitForSelector('#board-error:not(:empty)');
+      expect(await watched.page.isHidden('#escalations')).toBe(true);
+      expect(await watched.page.isHidden('#broadcasts')).toBe(true);
+      expect(watched.requests.filter((url) => /\/(escalations|broadcasts)\b/.test(new URL(url).pathname))).toEqual([]);
+    }
   });
 });

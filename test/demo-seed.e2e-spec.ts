@@ -1,19 +1,44 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { AppConfig } from '@kepu/config';
 import { AUDIENCE_CODES, ORDER_STATUSES } from '@kepu/core';
-import { rebuildCoverage } from '@kepu/coverage';
-import { createDataSource, type DemoSeedProgress, type DemoSeedResult, seedDemo } from '@kepu/db';
+import { rebuildCoverage, rebuildScorecards, scorecardSla } from '@kepu/coverage';
+import { createDataSource } from '@kepu/db';
+import { VENUE_KINDS } from '@kepu/volunteers';
 import type { DataSource } from 'typeorm';
+import { createDemoSeedContext, type DemoSeedContext, type DemoSeedProgress, type DemoSeedResult, seedDemo } from '../apps/cli/src/demo';
 import { startTestApp, type TestApp } from './support/test-app';
 import { drain, openTestQueues, startTestWorker, suitePrefix, type TestQueues, type TestWorker } from './support/test-worker';
 
 jest.setTimeout(240_000);
 
-const TABLES = ['users', 'departments', 'organizations', 'organization_districts', 'volunteers', 'volunteer_skills', 'venues', 'orders', 'order_events', 'outbox', 'bookings', 'assignments', 'service_records'];
+const TABLES = [
+  'users',
+  'departments',
+  'organizations',
+  'organization_districts',
+  'volunteers',
+  'volunteer_skills',
+  'venues',
+  'orders',
+  'order_events',
+  'outbox',
+  'bookings',
+  'assignments',
+  'service_records',
+  'volunteer_applications',
+  'events',
+  'event_signups',
+  'escalations',
+  'broadcasts',
+  'notifications',
+];
+const DISTRICTS = ['110101', '110105', '110108', '110115'];
 
 describe('npm run demo:seed', () => {
   let t: TestApp;
   let dataSource: DataSource;
+  let seed: DemoSeedContext | undefined;
   let first: DemoSeedResult;
   let worker: TestWorker | undefined;
   let queues: TestQueues | undefined;
@@ -39,13 +64,15 @@ describe('npm run demo:seed', () => {
     t = await startTestApp('demo-seed', { QUEUE_PREFIX: suitePrefix('demo-seed'), OUTBOX_POLL_MS: '100' });
     dataSource = createDataSource({ databaseUrl: process.env.DATABASE_URL as string, databasePoolSize: 2 });
     await dataSource.initialize();
-    first = await seedDemo(dataSource, { onProgress: (p) => progress.push(p) });
+    seed = await createDemoSeedContext();
+    first = await seedDemo(seed.app, seed.clock, { onProgress: (p) => progress.push(p) });
   });
 
   afterAll(async () => {
     await worker?.close();
     await queues?.obliterate();
     await queues?.close();
+    await seed?.app.close();
     await dataSource?.destroy();
     await t?.close();
   });
@@ -86,6 +113,9 @@ describe('npm run demo:seed', () => {
     expect(first.departments.created).toBeGreaterThanOrEqual(4);
     expect(first.organizations.created).toBeGreaterThanOrEqual(4);
     expect(first.venues.created).toBeGreaterThanOrEqual(4);
+    // The services take what the API's validation would refuse: the demo's venues use the kinds POST /venues accepts.
+    const kinds = (await t.db.query<{ kind: string }>(`SELECT DISTINCT kind FROM venues`)).rows.map((r) => r.kind);
+    for (const kind of kinds) expect(VENUE_KINDS).toContain(kind);
   });
 
   it('creates orders in every status and every audience, over the past month and the next two weeks', async () => {
@@ -133,8 +163,137 @@ describe('npm run demo:seed', () => {
     expect(records.rows.map((r) => r.status).sort()).toEqual(['closed', 'completed', 'in_progress', 'rated']);
   });
 
+  it('plays every step of the public side on a fresh database: nothing refused, nothing skipped', () => {
+    expect(first.refused).toBe(0);
+    expect(first.orders.skipped).toBe(0);
+    expect(first.neighbours).toEqual({ created: 16, existing: 0 });
+    expect(first.applications).toEqual({ created: 12, existing: 0 });
+    expect(first.series).toEqual({ created: 4, existing: 0 });
+    expect(first.broadcasts).toEqual({ created: 4, existing: 0 });
+    expect(first.events).toBeGreaterThanOrEqual(8);
+    expect(first.escalations).toBeGreaterThan(0);
+  });
+
+  it('has residents who signed up themselves with an SMS code (POST /auth/register), who log in and see their district\'s events', async () => {
+    const { rows } = await t.db.query<{ username: string; role: string; registered: boolean }>(
+      `SELECT u.username, u.role, EXISTS (SELECT 1 FROM audit_log a WHERE a.action = 'user.registered' AND a.target_id = u.id::text) AS registered
+       FROM users u WHERE u.username LIKE '%.neighbour%' ORDER BY u.username`,
+    );
+    expect(rows).toHaveLength(16);
+    for (const r of rows) expect(r).toMatchObject({ role: 'resident', registered: true });
+    // Their codes were spent by the registration.
+    expect((await t.db.query(`SELECT 1 FROM phone_codes`)).rowCount).toBe(0);
+    const events = (await t.http().get('/events?limit=100').set(await loginAs('haidian.neighbour4')).expect(200)).body as { items: { districtCode: string; status: string }[] };
+    expect(events.items.length).toBeGreaterThan(0);
+    expect(new Set(events.items.map((e) => e.districtCode))).toEqual(new Set(['110108']));
+    expect(events.items.map((e) => e.status)).toContain('full');
+  });
+
+  it('has volunteer applications in every state: each approved one made a volunteer profile on the applicant\'s own account, each rejected one says why', async () => {
+    const { rows } = await t.db.query<{ status: string; district_code: string; has_profile: boolean; reason: string | null }>(
+      `SELECT a.status, od.district_code, (v.id IS NOT NULL AND v.user_id = a.user_id) AS has_profile, a.reason
+       FROM volunteer_applications a JOIN organization_districts od ON od.organization_id = a.organization_id
+       LEFT JOIN volunteers v ON v.id = a.volunteer_id`,
+    );
+    for (const district of DISTRICTS) expect(new Set(rows.filter((r) => r.district_code === district).map((r) => r.status))).toEqual(new Set(['approved', 'pending', 'rejected']));
+    for (const r of rows) {
+      expect(r.has_profile).toBe(r.status === 'approved');
+      expect(r.reason !== null).toBe(r.status === 'rejected');
+    }
+    // The approved resident keeps ordering and acts as a volunteer: GET /me shows the profile.
+    const me = (await t.http().get('/me').set(await loginAs('haidian.neighbour1')).expect(200)).body as { role: string; volunteerId: string | null };
+    expect(me.role).toBe('resident');
+    expect(me.volunteerId).not.toBeNull();
+    const admin = await loginAs('haidian.org');
+    const organizationId = (await one<{ organization_id: string }>(`SELECT organization_id FROM users WHERE username = 'haidian.org'`)).organization_id;
+    const pending = (await t.http().get(`/organizations/${organizationId}/volunteer-applications?status=pending`).set(admin).expect(200)).body as { items: unknown[] };
+    expect(pending.items).toHaveLength(1);
+  });
+
+  it('has published events whose confirmed attendees never exceed the seats, with waiting lines, cancellations, tickets scanned at the door and feedback', async () => {
+    const events = await t.db.query<{ order_id: string; seats: number; confirmed: number; status: string }>(
+      `SELECT e.order_id, e.seats, coalesce(sum(s.attendees) FILTER (WHERE s.status = 'confirmed'), 0)::int AS confirmed, o.status
+       FROM events e JOIN orders o ON o.id = e.order_id LEFT JOIN event_signups s ON s.order_id = e.order_id GROUP BY e.order_id, e.seats, o.status`,
+    );
+    expect(events.rowCount).toBeGreaterThanOrEqual(DISTRICTS.length * 2);
+    for (const e of events.rows) expect(e.confirmed).toBeLessThanOrEqual(e.seats);
+    expect(events.rows.some((e) => e.confirmed === e.seats)).toBe(true);
+    const signups = await t.db.query<{ status: string; attended: boolean; feedback: boolean }>(
+      `SELECT status, attended_at IS NOT NULL AS attended, feedback_at IS NOT NULL AS feedback FROM event_signups`,
+    );
+    expect(new Set(signups.rows.map((r) => r.status))).toEqual(new Set(['confirmed', 'waitlisted', 'cancelled']));
+    expect(signups.rows.some((r) => r.attended && r.feedback)).toBe(true);
+    for (const r of signups.rows) if (r.attended) expect(r.status).toBe('confirmed');
+    // No one waits while a seat they fit in is free (before the start: the line is promoted on each cancellation).
+    const stuck = await t.db.query(
+      `SELECT 1 FROM events e JOIN orders o ON o.id = e.order_id AND o.status = 'scheduled'
+       JOIN event_signups w ON w.order_id = e.order_id AND w.status = 'waitlisted'
+       WHERE w.attendees <= e.seats - (SELECT coalesce(sum(attendees), 0) FROM event_signups c WHERE c.order_id = e.order_id AND c.status = 'confirmed')`,
+    );
+    expect(stuck.rowCount).toBe(0);
+    // A published event's order completed without a headcount counts the attendees scanned at the door.
+    const done = await t.db.query<{ attendance: number; scanned: number }>(
+      `SELECT o.attendance, (SELECT coalesce(sum(attendees), 0) FROM event_signups s WHERE s.order_id = o.id AND s.attended_at IS NOT NULL)::int AS scanned
+       FROM orders o JOIN events e ON e.order_id = o.id WHERE o.status IN ('completed', 'rated', 'closed')`,
+    );
+    expect(done.rowCount).toBeGreaterThan(0);
+    for (const r of done.rows) expect(r.attendance).toBe(r.scanned);
+  });
+
+  it('has escalations in every state (resolved ones on orders that left the stage), urgent orders, a weekly series per district', async () => {
+    const escalations = await t.db.query<{ status: string; has_left: boolean; acknowledged: boolean }>(
+      `SELECT e.status,
+              EXISTS (SELECT 1 FROM order_events y WHERE y.order_id = e.order_id AND y.seq > e.entered_seq
+                        AND y.to_status <> (SELECT x.to_status FROM order_events x WHERE x.order_id = e.order_id AND x.seq = e.entered_seq)) AS has_left,
+              e.acknowledged_at IS NOT NULL AND e.note IS NOT NULL AS acknowledged
+       FROM escalations e JOIN orders o ON o.id = e.order_id`,
+    );
+    expect(new Set(escalations.rows.map((r) => r.status))).toEqual(new Set(['open', 'acknowledged', 'resolved']));
+    for (const r of escalations.rows) {
+      expect(r.has_left).toBe(r.status === 'resolved');
+      if (r.status === 'acknowledged') expect(r.acknowledged).toBe(true);
+    }
+    const urgent = await t.db.query<{ district_code: string; role: string }>(`SELECT o.district_code, u.role FROM orders o JOIN users u ON u.id = o.requester_id WHERE o.urgent`);
+    expect(new Set(urgent.rows.map((r) => r.district_code))).toEqual(new Set(DISTRICTS));
+    for (const r of urgent.rows) expect(r.role).toBe('community_staff');
+    const series = await t.db.query<{ district_code: string; n: number; dispatched: number }>(
+      `SELECT district_code, count(*)::int AS n, count(*) FILTER (WHERE status = 'dispatched')::int AS dispatched FROM orders WHERE series_id IS NOT NULL GROUP BY series_id, district_code`,
+    );
+    expect(series.rows.map((r) => r.district_code).sort()).toEqual(DISTRICTS);
+    for (const r of series.rows) expect(r).toMatchObject({ n: 4, dispatched: 1 });
+  });
+
+  it('shows every coordinators\' view at once: escalations, scorecards, key-population gaps, trend and a finished broadcast', async () => {
+    await dataSource.transaction((manager) => rebuildCoverage(manager));
+    await dataSource.transaction((manager) => rebuildScorecards(manager, scorecardSla((seed as DemoSeedContext).app.get(AppConfig))));
+    const coordinator = await loginAs('haidian.coordinator');
+    const escalations = (await t.http().get('/escalations?limit=100').set(coordinator).expect(200)).body as { items: { districtCode: string; status: string }[] };
+    expect(escalations.items.length).toBeGreaterThan(0);
+    expect(new Set(escalations.items.map((e) => e.districtCode))).toEqual(new Set(['110108']));
+    const departments = (await t.http().get('/scorecards/departments').set(coordinator).expect(200)).body as { received: number }[];
+    expect(departments.some((d) => d.received > 0)).toBe(true);
+    const organizations = (await t.http().get('/scorecards/organizations').set(coordinator).expect(200)).body as { received: number }[];
+    expect(organizations.some((o) => o.received > 0)).toBe(true);
+    const gaps = (await t.http().get('/coverage/districts/110108/gaps?audience=elderly').set(coordinator).expect(200)).body as { items: unknown[] };
+    expect(gaps.items.length).toBeGreaterThan(0);
+    const trend = (await t.http().get('/coverage/districts/110108/trend').set(coordinator).expect(200)).body as { weeks: { coveredCommunities: number }[] };
+    expect(trend.weeks.some((w) => w.coveredCommunities > 0)).toBe(true);
+    const broadcasts = (await t.http().get('/broadcasts').set(coordinator).expect(200)).body as {
+      items: { status: string; recipients: number; delivered: number; failed: number; pending: number; finishedAt: string | null }[];
+    };
+    expect(broadcasts.items).toHaveLength(1);
+    const [b] = broadcasts.items;
+    expect(b).toMatchObject({ status: 'done', failed: 0, pending: 0 });
+    expect(b!.recipients).toBeGreaterThan(0);
+    expect(b!.delivered).toBe(b!.recipients);
+    expect(b!.finishedAt).not.toBeNull();
+    // Delivered in the app: a volunteer of the district has it in the inbox.
+    const inbox = (await t.http().get('/me/notifications?limit=100').set(await loginAs('haidian.volunteer1')).expect(200)).body as { items: { title?: string; body?: string }[] };
+    expect(JSON.stringify(inbox.items)).toContain('寒潮蓝色预警');
+  });
+
   it('shows a progress that reaches the end of each phase', () => {
-    for (const phase of ['accounts', 'orders'] as const) {
+    for (const phase of ['accounts', 'residents', 'orders', 'broadcasts'] as const) {
       const last = progress.filter((p) => p.phase === phase).at(-1);
       expect(last && last.done === last.total).toBe(true);
     }
@@ -142,10 +301,12 @@ describe('npm run demo:seed', () => {
 
   it('adds nothing when run a second time', async () => {
     const before = await counts();
-    const second = await seedDemo(dataSource);
+    const second = await seedDemo((seed as DemoSeedContext).app, (seed as DemoSeedContext).clock);
     expect(await counts()).toEqual(before);
     expect(second.orders).toEqual({ created: 0, existing: first.orders.created, skipped: 0 });
-    for (const part of ['users', 'departments', 'organizations', 'volunteers', 'venues'] as const) expect(second[part].created).toBe(0);
+    for (const part of ['users', 'departments', 'organizations', 'volunteers', 'venues', 'neighbours', 'applications', 'series', 'broadcasts'] as const) expect(second[part].created).toBe(0);
+    expect(second).toMatchObject({ events: 0, signups: 0, escalations: 0, refused: 0 });
+    expect(second.broadcasts.existing).toBe(first.broadcasts.created);
   });
 
   it('lets the README\'s accounts log in and see their district\'s orders', async () => {

@@ -132,7 +132,9 @@ describe('fulfilment timers: event reminders, rating reminder, closing unrated o
     // The team as GET /orders/:id/assignments shows it: the kept volunteer still sees it, the removed no longer do.
     const team = (await t.http().get(`/orders/${order.id}/assignments`).set(kept.session.auth).expect(200)).body as { volunteerId: string; status: string }[];
     expect(team.find((a) => a.volunteerId === droppedConfirmed.id)?.status).toBe('cancelled');
-    await t.http().get(`/orders/${order.id}/assignments`).set(droppedConfirmed.session.auth).expect(403);
+    // A volunteer taken off the team no longer sees the order at all (#14 item 4): 404, as outside any scope.
+    await t.http().get(`/orders/${order.id}/assignments`).set(droppedConfirmed.session.auth).expect(404);
+    await t.http().get(`/orders/${order.id}`).set(droppedConfirmed.session.auth).expect(404);
   });
 
   it('after completion: a rating reminder in 3 days, closing in 7 unless rated; closing only when due', async () => {

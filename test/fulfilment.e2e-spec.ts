@@ -89,7 +89,7 @@ describe('fulfilment: schedule → check-in/out → complete → rate', () => {
     const csv = await t.http().get(`/volunteers/${a.id}/service-records`).set(a.session.auth).set('Accept', 'text/csv').expect(200);
     expect(csv.headers['content-type']).toContain('text/csv');
     const lines = csv.text.replace(/^\uFEFF/, '').trim().split('\r\n');
-    expect(lines[0]).toBe('orderCode,title,topic,eventStart,eventEnd,checkInAt,checkOutAt,hours,isNoShow');
+    expect(lines[0]).toBe('orderCode,title,topic,eventStart,eventEnd,checkInAt,checkOutAt,hours,isNoShow,verified');
     expect(lines).toHaveLength(2);
     // Scope: the org's admin and the district coordinator see them; another volunteer and another district do not.
     await t.http().get(`/volunteers/${a.id}/service-records`).set(w.orgHaidian.auth).expect(200);

@@ -109,6 +109,10 @@ describe(`fuzzing every documented operation (FUZZ_RUNS=${RUNS} FUZZ_SEED=${SEED
     // Scheduled a month out with one named volunteer and two open slots.
     const later = await acceptedOrder(t, w, wideWindows(30));
     await t.http().post(`/orders/${later.id}/schedule`).set(w.orgHaidian.auth).send(scheduleBody(later, venue, { volunteerIds: [v2.id], openSlots: 2 })).expect(200);
+    // Published with two seats: one resident confirmed, one waiting.
+    await t.http().post(`/orders/${later.id}/publish`).set(w.orgHaidian.auth).send({ seats: 2 }).expect(201);
+    await t.http().post(`/events/${later.id}/signups`).set(w.residentA1.auth).send({ attendees: 2 }).expect(201);
+    await t.http().post(`/events/${later.id}/signups`).set(w.residentA2.auth).send({}).expect(201);
 
     // Starting in two minutes: one in progress, one completed (check-in opens 2 h before the start).
     const soon = async (v: VolunteerWithLogin): Promise<OrderJson> => {
@@ -131,6 +135,39 @@ describe(`fuzzing every documented operation (FUZZ_RUNS=${RUNS} FUZZ_SEED=${SEED
     await soon(v1);
     const done = await soon(await createVolunteerWithLogin(t, { organizationId: org }));
     await t.http().post(`/orders/${done.id}/complete`).set(w.orgHaidian.auth).send({ attendance: 40, summary: '顺利完成' }).expect(200);
+
+    // Applications to volunteer: one pending, one rejected.
+    const application = (home: string, organizationId: string) => ({
+      organizationId,
+      displayName: '申请人',
+      phone: '13800001234',
+      homeCommunityCode: home,
+      skills: [{ topic: 'anti_fraud', level: 2 }],
+      audiences: ['elderly'],
+      formats: ['lecture'],
+      availability: [{ weekday: 6, start: '09:00', end: '12:00' }],
+      maxHoursPerWeek: 6,
+    });
+    await t.http().post('/volunteer-applications').set(w.residentA2.auth).send(application(COMMUNITY_A2, org)).expect(201);
+    const rejected = (await t.http().post('/volunteer-applications').set(w.residentB1.auth).send(application(COMMUNITY_B1, w.organizations.chaoyang)).expect(201)).body as { id: string };
+    await t.http().post(`/volunteer-applications/${rejected.id}/reject`).set(w.orgChaoyang.auth).send({ reason: '名额已满' }).expect(200);
+
+    // Coordinators' levers: an urgent order, a series, a reassigned order, escalations open, acknowledged and resolved
+    // (written as the SLA timers would: this suite's deadlines are the default days).
+    await t.http().post('/orders').set(w.staffA1.auth).send(orderBody(COMMUNITY_A1, { urgent: true })).expect(201);
+    await t.http().post('/order-series').set(w.staffA1.auth).send({ ...orderBody(COMMUNITY_A1), recurrence: { every: 'week', count: 3 } }).expect(201);
+    const stuck = await orderIn(t, w, 'dispatched');
+    await t.http().post(`/orders/${stuck.id}/reassign`).set(w.coordHaidian.auth).send({ departmentId: w.departments.haidian2, reason: '超时改派' }).expect(200);
+    const escalate = async (order: OrderJson, status: string) =>
+      t.db.query(
+        `INSERT INTO escalations (order_id, district_code, stage, entered_seq, due_at, breached_at, status, resolved_at)
+         VALUES ($1, $2, 'dispatch', 1, now() - interval '1 hour', now(), $3, CASE WHEN $3 = 'resolved' THEN now() END)`,
+        [order.id, order.districtCode, status],
+      );
+    for (const status of ['open', 'acknowledged', 'resolved']) await escalate(await orderIn(t, w, 'submitted'), status);
+    // Broadcasts: one of the city, one of a coordinator.
+    await t.http().post('/broadcasts').set(w.admin.auth).send({ title: '通知', body: '周末科普活动', roles: ['resident'], channels: ['in_app'] }).expect(202);
+    await t.http().post('/broadcasts').set(w.coordHaidian.auth).send({ title: '通知', body: '社区讲座', roles: ['community_staff'], channels: ['in_app', 'sms'] }).expect(202);
     return v1;
   }
 
@@ -152,6 +189,11 @@ describe(`fuzzing every documented operation (FUZZ_RUNS=${RUNS} FUZZ_SEED=${SEED
         organizations: await ids('organizations'),
         departments: await ids('departments'),
         users: await ids('users'),
+        'volunteer-applications': await ids('volunteer_applications'),
+        escalations: await ids('escalations'),
+        events: (await t.db.query<{ id: string }>(`SELECT order_id AS id FROM events ORDER BY order_id LIMIT 50`)).rows.map((r) => r.id),
+        signups: await ids('event_signups'),
+        broadcasts: await ids('broadcasts'),
       },
       // subdistrict before district: "subdistricts" contains "district"
       codes: {

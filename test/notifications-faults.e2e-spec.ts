@@ -3,8 +3,7 @@ import { actualNotifications, expectedNotifications } from './support/notificati
 import { expectProblem } from './support/problem';
 import { startTestRedis, type TestRedis } from './support/redis-server';
 import { startTestApp, type TestApp } from './support/test-app';
-import { type ChildWorker, drain, openTestQueues, spawnWorker, startTestWorker, suitePrefix, type TestQueues, type TestWorker } from './support/test-worker';
-import { waitFor } from './support/wait';
+import { type ChildWorker, drain, killWorkerMidway, openTestQueues, spawnWorker, startTestWorker, suitePrefix, type TestQueues, type TestWorker } from './support/test-worker';
 import { COMMUNITY_A1, COMMUNITY_A2, COMMUNITY_B1, createWorld, login, orderBody, type OrderJson, type Session, type World } from './support/world';
 
 interface DeliveryRow {
@@ -134,27 +133,15 @@ describe('notifications under faults: Redis down, worker killed, provider failin
     const held = (
       await t.db.query<{ id: string }>(`SELECT id FROM outbox WHERE order_id = ANY($1::uuid[]) ORDER BY created_at DESC LIMIT 4`, [orderIds])
     ).rows.map((r) => r.id);
-    const blocker = await t.db.connect();
     const notificationCount = async () =>
       Number((await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM notifications WHERE order_id = ANY($1::uuid[])`, [orderIds])).rows[0]?.n);
-    let killedAt = 0;
-    try {
-      await blocker.query('BEGIN');
-      await blocker.query(
-        `INSERT INTO notifications (user_id, source_id, type, title, body) SELECT $1, unnest($2::uuid[]), 'order.submitted', 'held', 'held'`,
-        [w.staffA2.id, held],
-      );
-      provider.setLatency(100);
-      const doomed = await spawnWorker();
-      children.push(doomed);
-      await waitFor(async () => (await notificationCount()) > 0 && provider.requests.length >= 20, 30_000, 'the first worker to be well under way', 10);
-      await doomed.kill('SIGKILL');
-      killedAt = Date.now();
-      expect(await doomed.exited).toMatchObject({ signal: 'SIGKILL' });
-    } finally {
-      await blocker.query('ROLLBACK');
-      blocker.release();
-    }
+    const killedAt = await killWorkerMidway(t.db, provider, children, {
+      hold: (blocker) =>
+        blocker.query(`INSERT INTO notifications (user_id, source_id, type, title, body) SELECT $1, unnest($2::uuid[]), 'order.submitted', 'held', 'held'`, [w.staffA2.id, held]),
+      isUnderWay: async () => (await notificationCount()) > 0 && provider.requests.length >= 20,
+      timeoutMs: 30_000,
+      intervalMs: 10,
+    });
     const atKill = await notificationCount();
     const postedAtKill = new Set(provider.requests.map((r) => r.body.deliveryId));
     expect(atKill).toBeGreaterThan(0);

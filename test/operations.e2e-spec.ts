@@ -1,5 +1,9 @@
+import { hashPassword } from '@kepu/auth';
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
 import { login } from './support/world';
 import { ADMIN, startTestApp, type TestApp } from './support/test-app';
+import { waitFor } from './support/wait';
 
 describe('operations and reference data', () => {
   let t: TestApp;
@@ -77,6 +81,80 @@ describe('operations and reference data', () => {
     expect(missing.headers['content-type']).toContain('application/problem+json');
     expect(missing.body).toMatchObject({ status: 404, code: 'NOT_FOUND' });
     expect((await t.http().get('/me').expect(401)).body.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+/**
+ * `npm start` on a developer machine creates admin / kepu-admin-dev-1, published
+ * in the README: the API, started as in production (its own process, main.ts),
+ * must not serve it beyond loopback.
+ */
+describe('the listen address and the development admin', () => {
+  const ROOT = path.resolve(__dirname, '..');
+  let t: TestApp;
+  let databaseUrl = '';
+  const children: ChildProcess[] = [];
+
+  /** main.ts from the sources; resolves with its exit code, or with its URL once it listens. */
+  const startApi = async (host: string): Promise<{ code: number | null; url: string; output: string }> => {
+    const child = spawn(process.execPath, ['-r', path.join(ROOT, 'test/support/register-ts.js'), 'apps/api/src/main.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: databaseUrl, HOST: host, PORT: '0', LOG_LEVEL: 'info', FORCE_COLOR: '0', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let output = '';
+    let code: number | null | undefined;
+    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    child.once('exit', (exitCode) => (code = exitCode));
+    const url = await waitFor(() => (code !== undefined ? 'exited' : /API listening on (http:\/\/\S+:\d+)/.exec(output)?.[1]), 60_000, 'the API child to listen or exit', 50);
+    // the exit event can come before the last output is read
+    if (url === 'exited') await new Promise((resolve) => setTimeout(resolve, 100));
+    return { code: code ?? null, url: url === 'exited' ? '' : url, output };
+  };
+  const setAdminPassword = async (password: string): Promise<void> => {
+    await t.db.query(`UPDATE users SET password_hash = $1 WHERE username = $2`, [await hashPassword(password), ADMIN.username]);
+  };
+
+  beforeAll(async () => {
+    t = await startTestApp('listen_address');
+    databaseUrl = process.env.DATABASE_URL ?? '';
+    await setAdminPassword('kepu-admin-dev-1');
+  });
+  afterAll(async () => {
+    await Promise.all(
+      children
+        .filter((child) => child.exitCode === null && child.signalCode === null)
+        .map((child) => {
+          const exited = new Promise((resolve) => child.once('exit', resolve));
+          child.kill('SIGTERM');
+          return exited;
+        }),
+    );
+    await t.close();
+  });
+
+  it('refuses HOST=0.0.0.0 while admin has the published password, and says what to do', async () => {
+    const { code, url, output } = await startApi('0.0.0.0');
+    expect({ code, url }).toEqual({ code: 1, url: '' });
+    expect(output).toContain('Refusing to listen on HOST=0.0.0.0');
+    expect(output).toContain('kepu-admin-dev-1');
+    expect(output).toMatch(/HOST=127\.0\.0\.1[\s\S]*change that password[\s\S]*BOOTSTRAP_ADMIN_USERNAME and BOOTSTRAP_ADMIN_PASSWORD/);
+  });
+
+  it('listens on HOST=127.0.0.1 with the same admin', async () => {
+    const { url, output } = await startApi('127.0.0.1');
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(output).not.toContain('Refusing');
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+  });
+
+  it('listens on HOST=0.0.0.0 once the password has changed', async () => {
+    await setAdminPassword('a-changed-admin-pass-7');
+    const { url } = await startApi('0.0.0.0');
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await fetch(`${url}/health`)).status).toBe(200);
   });
 });
 

@@ -148,4 +148,85 @@ describe('order lifecycle: intake → dispatch → claim → accept', () => {
     await t.http().post(`/orders/${order.id}/accept`).set(w.orgChaoyang.auth).send({}).expect(404);
     await t.http().post(`/orders/${order.id}/accept`).set(w.orgHaidian2.auth).send({}).expect(200);
   });
+
+  describe('reassign: a coordinator moves a stuck order to another department (DESIGN.md §10)', () => {
+    const outbox = async (orderId: string, type: string) =>
+      (await t.db.query<{ payload: Record<string, unknown> }>(`SELECT payload FROM outbox WHERE order_id = $1 AND type = $2 ORDER BY payload->>'side'`, [orderId, type])).rows.map(
+        (r) => r.payload,
+      );
+
+    it('from dispatched: dispatched at the new department, one reassigned event, both departments told; the new one claims', async () => {
+      const order = await orderIn(t, w, 'dispatched');
+      const moved = (
+        await t.http().post(`/orders/${order.id}/reassign`).set(w.coordHaidian.auth).send({ departmentId: w.departments.haidian2, reason: '区科协超时未领单' }).expect(200)
+      ).body as OrderJson;
+      expect(moved).toMatchObject({ status: 'dispatched', version: 3, departmentId: w.departments.haidian2 });
+      const log = await events(order.id);
+      expect(log.at(-1)).toMatchObject({
+        seq: 3,
+        type: 'order.reassigned',
+        fromStatus: 'dispatched',
+        toStatus: 'dispatched',
+        actorId: w.coordHaidian.id,
+        actorRole: 'district_coordinator',
+        payload: expect.objectContaining({ departmentId: w.departments.haidian2, fromDepartmentId: w.departments.haidian, reason: '区科协超时未领单' }),
+      });
+      // one message naming each department: the recipients follow payload.departmentId
+      expect((await outbox(order.id, 'order.reassigned')).map((p) => [p.side, p.departmentId])).toEqual([
+        ['from', w.departments.haidian],
+        ['to', w.departments.haidian2],
+      ]);
+      await t.http().get(`/orders/${order.id}`).set(w.deptHaidian.auth).expect(404);
+      await t.http().post(`/orders/${order.id}/claim`).set(w.deptHaidian2.auth).send({ expectedVersion: 3 }).expect(200);
+    });
+
+    it('from claimed: the offer is withdrawn, the offered organisation no longer sees it', async () => {
+      const order = await orderIn(t, w, 'claimed');
+      expect(order.offeredOrganizationId).toBe(w.organizations.haidian);
+      const moved = (await t.http().post(`/orders/${order.id}/reassign`).set(w.admin.auth).send({ departmentId: w.departments.city, reason: '转市级部门' }).expect(200)).body;
+      expect(moved).toMatchObject({ status: 'dispatched', departmentId: w.departments.city, offeredOrganizationId: null, openToOrganizations: false });
+      await t.http().get(`/orders/${order.id}`).set(w.orgHaidian.auth).expect(404);
+      await t.http().post(`/orders/${order.id}/accept`).set(w.orgHaidian.auth).send({}).expect(404);
+      expect((await events(order.id)).at(-1)).toMatchObject({ type: 'order.reassigned', fromStatus: 'claimed', toStatus: 'dispatched', actorRole: 'city_admin' });
+    });
+
+    it('from claimed and open: the open call is withdrawn', async () => {
+      const order = await orderIn(t, w, 'claimed', { open: true });
+      const moved = (await t.http().post(`/orders/${order.id}/reassign`).set(w.coordHaidian.auth).send({ departmentId: w.departments.haidian2, reason: '改派' }).expect(200)).body;
+      expect(moved).toMatchObject({ status: 'dispatched', openToOrganizations: false });
+      await t.http().get(`/orders/${order.id}`).set(w.orgHaidian2.auth).expect(404);
+    });
+
+    it('from submitted: dispatched for the community; only the new department is told', async () => {
+      const order = await orderIn(t, w, 'submitted');
+      await t.http().post(`/orders/${order.id}/reassign`).set(w.coordHaidian.auth).send({ departmentId: w.departments.haidian, reason: '社区未及时派单' }).expect(200);
+      expect((await outbox(order.id, 'order.reassigned')).map((p) => [p.side, p.departmentId])).toEqual([['to', w.departments.haidian]]);
+      expect((await events(order.id)).map((e) => [e.type, e.fromStatus, e.toStatus])).toEqual([
+        ['order.submitted', null, 'submitted'],
+        ['order.reassigned', 'submitted', 'dispatched'],
+      ]);
+    });
+
+    it('refusals write nothing: another district\'s department, the same department, an unknown one, no reason, a later status', async () => {
+      const order = await orderIn(t, w, 'dispatched');
+      const reassign = (body: object) => t.http().post(`/orders/${order.id}/reassign`).set(w.coordHaidian.auth).send(body);
+      const before = { events: await count(t.db, 'order_events', 'order_id = $1', [order.id]), outbox: await count(t.db, 'outbox', 'order_id = $1', [order.id]) };
+      expect((await reassign({ departmentId: w.departments.chaoyang, reason: '改派' }).expect(422)).body.code).toBe('DEPARTMENT_NOT_SERVING_DISTRICT');
+      expect((await reassign({ departmentId: w.departments.haidian, reason: '改派' }).expect(422)).body.code).toBe('SAME_DEPARTMENT');
+      expect((await reassign({ departmentId: '00000000-0000-4000-8000-000000000000', reason: '改派' }).expect(422)).body.code).toBe('UNKNOWN_DEPARTMENT');
+      expect((await reassign({ departmentId: w.departments.haidian2 }).expect(400)).body.code).toBe('VALIDATION_FAILED');
+      expect((await reassign({ departmentId: w.departments.haidian2, reason: '   ' }).expect(400)).body.code).toBe('VALIDATION_FAILED');
+      expect((await reassign({ departmentId: w.departments.haidian2, reason: 'x'.repeat(1001) }).expect(400)).body.code).toBe('VALIDATION_FAILED');
+      expect({ events: await count(t.db, 'order_events', 'order_id = $1', [order.id]), outbox: await count(t.db, 'outbox', 'order_id = $1', [order.id]) }).toEqual(before);
+
+      const accepted = await orderIn(t, w, 'accepted');
+      const late = await t.http().post(`/orders/${accepted.id}/reassign`).set(w.coordHaidian.auth).send({ departmentId: w.departments.haidian2, reason: '改派' }).expect(409);
+      expect(late.body.code).toBe('ORDER_STATE_CONFLICT');
+      // another district's coordinator does not see it; staff of the community see it but may not
+      await t.http().post(`/orders/${order.id}/reassign`).set(w.coordChaoyang.auth).send({ departmentId: w.departments.haidian2, reason: '改派' }).expect(404);
+      expect((await t.http().post(`/orders/${order.id}/reassign`).set(w.staffA1.auth).send({ departmentId: w.departments.haidian2, reason: '改派' }).expect(403)).body.code).toBe(
+        'FORBIDDEN',
+      );
+    });
+  });
 });

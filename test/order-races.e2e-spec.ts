@@ -95,9 +95,11 @@ describe('order races', () => {
     expect(await eventsOfType(order.id, 'order.accepted')).toBe(1);
     expect(await outboxOfType(order.id, 'order.accepted')).toBe(1);
     await expectUnbrokenLog(order.id);
-    // The winner now sees the phone; a loser does not.
+    // The open call is closed: a losing organisation no longer reads the order, and another
+    // accept from it, or from the winner, is still the lost race's 409.
     const loser = admins.find((admin) => organizationOf.get(admin) !== winningOrganization) as Session;
-    expect((await t.http().get(`/orders/${order.id}`).set(loser.auth).expect(200)).body.contactPhone).toBe('138****1234');
+    await t.http().get(`/orders/${order.id}`).set(loser.auth).expect(404);
+    expect(tally([await post(loser, `/orders/${order.id}/accept`), await post(callers[winnerIndex] as Session, `/orders/${order.id}/accept`)])).toEqual({ '409 ORDER_STATE_CONFLICT': 2 });
   });
 
   describe('(c) one Idempotency-Key sent 25 times at once', () => {

@@ -235,6 +235,10 @@ describe('order scope: who sees and touches which order (DESIGN.md §2)', () => 
       { action: 'accept', order: 'openB1', body: () => ({}) },
       { action: 'accept', order: 'openA2', body: () => ({}) },
       { action: 'cancel', order: 'openB1', body: () => REASON },
+      { action: 'reassign', order: 'submittedA1', body: () => ({ departmentId: w.departments.haidian2, reason: '改派' }) },
+      { action: 'reassign', order: 'dispatchedA1', body: () => ({ departmentId: w.departments.haidian2, reason: '改派' }) },
+      { action: 'reassign', order: 'offeredA1', body: () => ({ departmentId: w.departments.haidian2, reason: '改派' }) },
+      { action: 'reassign', order: 'openB1', body: () => ({ departmentId: w.departments.city, reason: '改派' }) },
     ];
 
     it.each(ACTS.map((a) => [a.action, a.order, a]))(
@@ -280,6 +284,11 @@ describe('order scope: who sees and touches which order (DESIGN.md §2)', () => 
       ['coordHaidian', 'offer', 'offeredA1', () => ({ organizationId: w.organizations.haidian2 })],
       ['coordHaidian', 'accept', 'offeredA1', () => ({})],
       ['coordHaidian', 'cancel', 'acceptedA1', () => REASON],
+      ['residentA1', 'reassign', 'submittedA1', () => ({ departmentId: w.departments.haidian2, reason: '改派' })],
+      ['staffA1', 'reassign', 'dispatchedA1', () => ({ departmentId: w.departments.haidian2, reason: '改派' })],
+      ['deptHaidian', 'reassign', 'dispatchedA1', () => ({ departmentId: w.departments.haidian2, reason: '改派' })],
+      ['orgHaidian', 'reassign', 'offeredA1', () => ({ departmentId: w.departments.haidian2, reason: '改派' })],
+      ['orgHaidian2', 'reassign', 'openB1', () => ({ departmentId: w.departments.city, reason: '改派' })],
     ];
     it('a visible order acted on by a role that has no part in the step → 403 FORBIDDEN, and nothing changes', async () => {
       for (const [who, , order] of FORBIDDEN) expect({ who, order, sees: sees(who, order) }).toEqual({ who, order, sees: true });
@@ -313,13 +322,19 @@ describe('order scope: who sees and touches which order (DESIGN.md §2)', () => 
       ['coordinator: department staff of another district', 'coordHaidian', '/users', user('c-dep-cy', 'department_staff', () => ({ departmentId: w.departments.chaoyang })), 403],
       ['coordinator: department staff of a city-wide department', 'coordHaidian', '/users', user('c-dep-city', 'department_staff', () => ({ departmentId: w.departments.city })), 403],
       ['coordinator: org admin of another district', 'coordHaidian', '/users', user('c-org-cy', 'org_admin', () => ({ organizationId: w.organizations.chaoyang })), 403],
+      ['coordinator: org admin of an organisation serving its district and another', 'coordHaidian', '/users', user('c-org-hd2', 'org_admin', () => ({ organizationId: w.organizations.haidian2 })), 403],
+      ['朝阳 coordinator: org admin of an organisation serving its district and another', 'coordChaoyang', '/users', user('cc-org-hd2', 'org_admin', () => ({ organizationId: w.organizations.haidian2 })), 403],
+      ['coordinator: org admin of an organisation of its district', 'coordHaidian', '/users', user('c-org-hd', 'org_admin', () => ({ organizationId: w.organizations.haidian })), 201],
+      ['coordinator: coordinator of its district', 'coordHaidian', '/users', user('c-coord-hd', 'district_coordinator', () => ({ districtCode: HAIDIAN })), 201],
       ['coordinator: coordinator of another district', 'coordHaidian', '/users', user('c-coord-cy', 'district_coordinator', () => ({ districtCode: CHAOYANG })), 403],
       ['coordinator: a city admin', 'coordHaidian', '/users', user('c-admin', 'city_admin', () => ({})), 403],
       ['朝阳 coordinator: resident of 海淀', 'coordChaoyang', '/users', user('cc-res-a1', 'resident', () => ({ communityCode: COMMUNITY_A1 })), 403],
       ['org admin creates a user', 'orgHaidian', '/users', user('o-res', 'resident', () => ({ communityCode: COMMUNITY_A1 })), 403],
       ['resident creates a user', 'residentA1', '/users', user('r-res', 'resident', () => ({ communityCode: COMMUNITY_A1 })), 403],
       ['department staff creates a user', 'deptHaidian', '/users', user('d-res', 'resident', () => ({ communityCode: COMMUNITY_A1 })), 403],
-      ['community staff creates a user', 'staffA1', '/users', user('s-res', 'resident', () => ({ communityCode: COMMUNITY_A1 })), 403],
+      ['community staff: resident of its own community (代注册)', 'staffA1', '/users', user('s-res', 'resident', () => ({ communityCode: COMMUNITY_A1 })), 201],
+      ['community staff: resident of another community', 'staffA1', '/users', user('s-res-a2', 'resident', () => ({ communityCode: COMMUNITY_A2 })), 403],
+      ['community staff: staff of its own community', 'staffA1', '/users', user('s-staff', 'community_staff', () => ({ communityCode: COMMUNITY_A1 })), 403],
       ['coordinator creates a department', 'coordHaidian', '/departments', () => ({ name: '海淀区教委', districtCode: HAIDIAN }), 403],
       ['org admin creates a department', 'orgHaidian', '/departments', () => ({ name: '海淀区教委', districtCode: HAIDIAN }), 403],
       ['community staff creates a department', 'staffA1', '/departments', () => ({ name: '海淀区教委', districtCode: HAIDIAN }), 403],
@@ -341,8 +356,8 @@ describe('order scope: who sees and touches which order (DESIGN.md §2)', () => 
       });
       expect(got).toEqual(ACCOUNTS.map(([label, , , , status]) => ({ label, status, code: status === 403 ? 'FORBIDDEN' : 'created' })));
       const after = await Promise.all(tables.map((table) => count(t.db, table)));
-      // two users (a resident and a department staff) and one organisation serving one district
-      expect(after).toEqual([(before[0] ?? 0) + 2, before[1], (before[2] ?? 0) + 1, (before[3] ?? 0) + 1]);
+      // five users (two residents, a department staff, an org admin and a coordinator) and one organisation serving one district
+      expect(after).toEqual([(before[0] ?? 0) + 5, before[1], (before[2] ?? 0) + 1, (before[3] ?? 0) + 1]);
     });
 
     it('a resident created by the district coordinator can sign in and order for its community', async () => {
@@ -352,6 +367,92 @@ describe('order scope: who sees and touches which order (DESIGN.md §2)', () => 
       // ...and it is the coordinator's to read, not the other district's
       await t.http().get(`/orders/${order.id}`).set(w.coordHaidian.auth).expect(200);
       await t.http().get(`/orders/${order.id}`).set(w.coordChaoyang.auth).expect(404);
+    });
+  });
+
+  describe('coordinators steering (API.md): escalations and series by role and scope', () => {
+    // No worker here: the escalations of a breach are written as the SLA timer would.
+    const escalations = {} as Record<'haidian' | 'chaoyang', string>;
+    beforeAll(async () => {
+      const open = async (order: OrderJson, districtCode: string, stage: string) =>
+        (
+          await t.db.query<{ id: string }>(
+            `INSERT INTO escalations (order_id, district_code, stage, entered_seq, due_at, breached_at) VALUES ($1, $2, $3, $4, now() - interval '1 hour', now()) RETURNING id`,
+            [order.id, districtCode, stage, order.version],
+          )
+        ).rows[0]?.id ?? '';
+      escalations.haidian = await open(orders.submittedA1, HAIDIAN, 'dispatch');
+      escalations.chaoyang = await open(orders.openB1, CHAOYANG, 'accept');
+    });
+
+    //                        who sees the 海淀 / 朝阳 escalation ('-': the role has no worklist, 403)
+    const ESCALATIONS: Record<SessionName, string> = {
+      admin: ' x x ',
+      coordHaidian: ' x . ',
+      coordChaoyang: ' . x ',
+      residentA1: ' - - ',
+      residentA1b: ' - - ',
+      residentA2: ' - - ',
+      residentB1: ' - - ',
+      staffA1: ' - - ',
+      staffA2: ' - - ',
+      staffB1: ' - - ',
+      deptHaidian: ' - - ',
+      deptHaidianB: ' - - ',
+      deptHaidian2: ' - - ',
+      deptChaoyang: ' - - ',
+      deptCity: ' - - ',
+      orgHaidian: ' - - ',
+      orgHaidian2: ' - - ',
+      orgChaoyang: ' - - ',
+    };
+
+    it('GET /escalations lists exactly the escalations in scope; other roles 403 FORBIDDEN', async () => {
+      const rows = await Promise.all(
+        SESSIONS.map(async (name) => {
+          const res = await t.http().get('/escalations').query({ limit: 100 }).set(session(name).auth);
+          if (res.status !== 200) return [name, problemMismatches(res, 403, 'FORBIDDEN').length === 0 ? ' - - ' : `${res.status}`] as const;
+          const ids = (res.body as { items: { id: string }[] }).items.map((e) => e.id);
+          return [name, ` ${[escalations.haidian, escalations.chaoyang].map((id) => (ids.includes(id) ? 'x' : '.')).join(' ')} `] as const;
+        }),
+      );
+      expect(Object.fromEntries(rows)).toEqual(ESCALATIONS);
+    });
+
+    it('POST /escalations/:id/acknowledge: 200 in scope, 404 NOT_FOUND outside it, 403 FORBIDDEN for other roles; refusals write nothing', async () => {
+      const state = async () => (await t.db.query(`SELECT id, status, acknowledged_by, note FROM escalations ORDER BY id`)).rows;
+      const refusals = SESSIONS.flatMap((name) =>
+        (['haidian', 'chaoyang'] as const).flatMap((district, i) => {
+          const cell = cells(ESCALATIONS[name])[i];
+          return cell === 'x' ? [] : [{ name, id: escalations[district], status: cell === '.' ? 404 : 403, code: cell === '.' ? 'NOT_FOUND' : 'FORBIDDEN' }];
+        }),
+      );
+      const before = await state();
+      const answers = await Promise.all(refusals.map((r) => t.http().post(`/escalations/${r.id}/acknowledge`).set(session(r.name).auth).send({ note: '看看' })));
+      expect(answers.flatMap((res, i) => problemMismatches(res, refusals[i]?.status ?? 0, refusals[i]?.code ?? '').map((m) => `${refusals[i]?.name}: ${m}`))).toEqual([]);
+      expect(await state()).toEqual(before);
+      for (const [name, district] of [['coordHaidian', 'haidian'], ['coordChaoyang', 'chaoyang'], ['admin', 'haidian']] as const) {
+        const res = await t.http().post(`/escalations/${escalations[district]}/acknowledge`).set(session(name).auth).send({ note: `${name} 已督办` }).expect(200);
+        expect(res.body).toMatchObject({ status: 'acknowledged', acknowledgedBy: session(name).id, note: `${name} 已督办` });
+      }
+    });
+
+    it('POST /order-series: community staff for their own community only; every other role 403 FORBIDDEN, nothing written', async () => {
+      const body = (communityCode: string) => ({ ...orderBody(communityCode), recurrence: { every: 'week', count: 2 } });
+      const before = await count(t.db, 'orders');
+      const refused: [SessionName, string][] = [
+        ...SESSIONS.filter((name) => !name.startsWith('staff')).map((name) => [name, COMMUNITY_A1] as [SessionName, string]),
+        ['staffA1', COMMUNITY_A2],
+        ['staffB1', COMMUNITY_A1],
+      ];
+      const answers = await Promise.all(refused.map(([name, community]) => t.http().post('/order-series').set(session(name).auth).send(body(community))));
+      expect(answers.flatMap((res, i) => problemMismatches(res, 403, 'FORBIDDEN').map((m) => `${refused[i]?.[0]}: ${m}`))).toEqual([]);
+      expect(await count(t.db, 'orders')).toBe(before);
+      const made = (await t.http().post('/order-series').set(w.staffB1.auth).send(body(COMMUNITY_B1)).expect(201)).body as { orders: OrderJson[] };
+      expect(made.orders.map((o) => o.communityCode)).toEqual([COMMUNITY_B1, COMMUNITY_B1]);
+      // the series' orders are scoped like any order
+      await t.http().get(`/orders/${made.orders[0]?.id}`).set(w.staffA1.auth).expect(404);
+      await t.http().get(`/orders/${made.orders[0]?.id}`).set(w.coordChaoyang.auth).expect(200);
     });
   });
 });

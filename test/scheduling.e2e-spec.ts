@@ -175,6 +175,21 @@ describe('scheduling and assignments', () => {
     await post(w.orgHaidian, `/orders/${order.id}/schedule`, scheduleBody(order, venueId, { volunteerIds: [good.id] })).expect(200);
   });
 
+  it('an evening event past Beijing midnight (a night of stargazing): eligible with a window to 24:00 and one from 00:00 the next day, not with the first alone', async () => {
+    // 22:00 on day 45 → 01:00 on day 46, Shanghai time
+    const weekdayOf = (days: number) => new Date(new Date(at(days, 12)).getTime() + 8 * 3600 * 1000).getUTCDay() || 7;
+    const [evening, night] = [weekdayOf(45), weekdayOf(46)];
+    const order = await acceptedOrder(t, w, { preferredWindows: [{ start: at(45, 20), end: at(46, 3) }] });
+    const both = await createVolunteer(t, { organizationId: org, availability: [{ weekday: evening, start: '18:00', end: '24:00' }, { weekday: night, start: '00:00', end: '02:00' }] });
+    const eveningOnly = await createVolunteer(t, { organizationId: org, availability: [{ weekday: evening, start: '18:00', end: '24:00' }] });
+    const slot = { start: at(45, 22), end: at(46, 1), venueId: await createVenue(t) };
+    const refused = await post(w.orgHaidian, `/orders/${order.id}/schedule`, { ...slot, volunteerIds: [both.id, eveningOnly.id] });
+    expectProblem(refused, 422, 'NOT_ELIGIBLE', 'volunteerIds.1');
+    expect((refused.body as { errors: unknown[] }).errors).toEqual([{ field: 'volunteerIds.1', message: 'unavailable' }]);
+    await post(w.orgHaidian, `/orders/${order.id}/schedule`, { ...slot, volunteerIds: [both.id] }).expect(200);
+    expect(await count(t.db, 'assignments', 'order_id = $1 AND volunteer_id = $2', [order.id, both.id])).toBe(1);
+  });
+
   it('scope: only the accepting organisation schedules; others get 404 (or 403 when they may see the order) and nothing is written', async () => {
     const order = await orderIn(t, w, 'accepted');
     const venueId = await createVenue(t);

@@ -6,7 +6,8 @@ export interface ProviderMessage {
   deliveryId: string;
   channel: 'sms' | 'email' | 'wechat';
   to: string;
-  userId: string;
+  /** `null` for a bare address with no account (a sign-up code). */
+  userId: string | null;
   type: string;
   title: string;
   body: string;

@@ -101,9 +101,12 @@ export async function createVenue(t: TestApp, spec: VenueSpec = {}): Promise<str
 
 const DAY_MS = 24 * 3600 * 1000;
 
-/** 00:00 Asia/Shanghai, `days` from today (Shanghai): the base of wide preferred windows. */
+/** When this test file began: its calendar counts from that day, so a file that runs across 00:00 Shanghai keeps one. */
+const TODAY = Date.now();
+
+/** 00:00 Asia/Shanghai, `days` from the day this test file began (Shanghai): the base of wide preferred windows. */
 export function shanghaiMidnight(days: number): Date {
-  const local = new Date(Date.now() + 8 * 3600 * 1000 + days * DAY_MS);
+  const local = new Date(TODAY + 8 * 3600 * 1000 + days * DAY_MS);
   local.setUTCHours(0, 0, 0, 0);
   return new Date(local.getTime() - 8 * 3600 * 1000);
 }

@@ -61,6 +61,10 @@ function stateAt(base: OrderState, events: { seq: number; type: string; payload:
       case 'order.declined':
         state.departmentId = null;
         break;
+      case 'order.reassigned':
+        state.departmentId = str(e.payload.departmentId);
+        state.offeredOrganizationId = null;
+        break;
       case 'order.offered':
         state.offeredOrganizationId = str(e.payload.organizationId);
         break;

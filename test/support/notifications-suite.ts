@@ -399,20 +399,21 @@ export function describeNotifications(backend: QueueBackend): void {
 
       it('preferences: defaults, a round trip, and 400 on a bad body', async () => {
         const get = async (who: Session) => (await t.http().get('/me/notification-preferences').set(who.auth).expect(200)).body;
-        expect(await get(w.residentA2)).toEqual({ sms: false, email: false, wechat: false, quietHours: true });
+        expect(await get(w.residentA2)).toEqual({ sms: false, email: false, wechat: false, quietHours: true, events: true });
         const chosen = { sms: true, email: false, wechat: true, quietHours: false };
-        expect((await t.http().put('/me/notification-preferences').set(w.residentA2.auth).send(chosen).expect(200)).body).toEqual(chosen);
-        expect(await get(w.residentA2)).toEqual(chosen);
-        expect(await get(w.residentB1)).toEqual({ sms: false, email: false, wechat: false, quietHours: true });
+        expect((await t.http().put('/me/notification-preferences').set(w.residentA2.auth).send(chosen).expect(200)).body).toEqual({ ...chosen, events: true });
+        expect(await get(w.residentA2)).toEqual({ ...chosen, events: true });
+        expect(await get(w.residentB1)).toEqual({ sms: false, email: false, wechat: false, quietHours: true, events: true });
 
         for (const bad of [
           { ...chosen, sms: 'yes' },
           { email: true, wechat: true, quietHours: true },
           { ...chosen, fax: true },
           { ...chosen, quietHours: null },
+          { ...chosen, events: 'no' },
         ])
           expectProblem(await t.http().put('/me/notification-preferences').set(w.residentA2.auth).send(bad), 400, 'VALIDATION_FAILED');
-        expect(await get(w.residentA2)).toEqual(chosen);
+        expect(await get(w.residentA2)).toEqual({ ...chosen, events: true });
       });
     });
 

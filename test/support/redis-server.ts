@@ -20,7 +20,8 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-function answersPing(port: number): Promise<boolean> {
+/** Whether a Redis server answers PING on 127.0.0.1:`port` within half a second. */
+export function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket();
     const done = (isUp: boolean) => {

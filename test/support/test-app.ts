@@ -7,7 +7,7 @@ import { migrateQueueSchema } from './queue-schema';
 import { createSuiteDatabase, dropDatabase } from './test-database';
 
 export const ADMIN = { username: 'admin', password: 'admin-pass-1' };
-export const TEST_JWT_SECRET = 'test-secret-0123456789abcdef';
+export const TEST_JWT_SECRET = 'test-secret-0123456789abcdef-0123456789';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -33,6 +33,10 @@ export async function startTestApp(suite: string, env: Record<string, string> = 
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'silent',
     LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
+    LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE: '1000',
+    // suites create many orders and claims as one user; test/limits.e2e-spec.ts sets its own limits
+    WRITE_RATE_LIMIT_PER_HOUR: '100000',
+    SLOT_CLAIMS_PER_ORDER_PER_DAY: '1000',
     ...env,
   });
   const db = new Pool({ connectionString: databaseUrl, max: 4 });

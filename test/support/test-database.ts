@@ -1,6 +1,8 @@
+// Relative paths, not @kepu/db: Jest's globalSetup loads this file without the moduleNameMapper that resolves @kepu/*.
 import { createDataSource } from '../../libs/db/src/data-source';
-import { importRegions } from '../../libs/db/src/region-import';
-import { Client } from 'pg';
+import { importRegions } from '../../apps/cli/src/setup/region-import';
+import type { Client } from 'pg';
+import { withPgClient } from './pg-client';
 
 /** The server the tests use; override with TEST_DATABASE_URL (its database name is ignored). */
 export const TEST_SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/kepu_test';
@@ -22,14 +24,8 @@ export function assertTestDatabase(name: string): void {
   if (!name.includes('test')) throw new Error(`Refusing to use database "${name}": test database names contain "test".`);
 }
 
-async function withMaintenance<T>(fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: databaseUrl('postgres') });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
+function withMaintenance<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+  return withPgClient(databaseUrl('postgres'), fn);
 }
 
 /** Migrated, with Beijing's regions: each suite copies it instead of importing 7,535 communities again. */

@@ -5,8 +5,9 @@ import { NestFactory } from '@nestjs/core';
 import { createPostgresBackend, createRedisBackend, Queue } from 'bullmq';
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
+import type { FakeProvider } from './fake-provider';
 import { waitFor } from './wait';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -94,6 +95,7 @@ export interface TestQueues {
   deliveries: Queue;
   timers: Queue;
   coverage: Queue;
+  broadcasts: Queue;
   all: Queue[];
   /** Removes every job and key of the suite's queues. */
   obliterate: () => Promise<void>;
@@ -109,13 +111,15 @@ export function openTestQueues(config: AppConfig = loadConfig()): TestQueues {
   const deliveries = new Queue(QUEUES.deliveries, options, backend as never);
   const timers = new Queue(QUEUES.timers, options, backend as never);
   const coverage = new Queue(QUEUES.coverage, options, backend as never);
-  const all = [notifications, deliveries, timers, coverage];
+  const broadcasts = new Queue(QUEUES.broadcasts, options, backend as never);
+  const all = [notifications, deliveries, timers, coverage, broadcasts];
   for (const q of all) q.on('error', () => undefined);
   return {
     notifications,
     deliveries,
     timers,
     coverage,
+    broadcasts,
     all,
     obliterate: async () => {
       for (const q of all) await q.obliterate({ force: true });
@@ -149,12 +153,16 @@ export async function drain(db: Pool, queues: TestQueues, options: DrainOptions 
     const delivery = await queues.deliveries.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
     const timers = await queues.timers.getJobCounts('waiting', 'active', 'prioritized');
     const coverage = await queues.coverage.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    const broadcasts = await queues.broadcasts.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    const { rows: unqueued } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM broadcasts WHERE enqueued_at IS NULL`);
+    if (Number(unqueued[0]?.n) > 0) return `broadcasts not enqueued ${unqueued[0]?.n}`;
     if (options.isDeliveryDelayExpected) delivery.delayed = 0;
     for (const [name, counts] of [
       ['notifications', fanOut],
       ['deliveries', delivery],
       ['timers', timers],
       ['coverage', coverage],
+      ['broadcasts', broadcasts],
     ] as const)
       for (const [state, n] of Object.entries(counts)) if (n > 0) return `${name} ${state} ${n}`;
     return null;
@@ -173,4 +181,36 @@ export async function drain(db: Pool, queues: TestQueues, options: DrainOptions 
   ).catch((error: unknown) => {
     throw new Error(`${(error as Error).message} (still busy: ${last})`);
   });
+}
+
+/**
+ * The crash the fault tests stage: while `hold` keeps some notification inserts waiting
+ * on a row it writes uncommitted (so the kill is sure to land with work in flight) and
+ * the provider answers slowly, a spawned worker runs until `isUnderWay`, then gets
+ * SIGKILL. The held row is rolled back; the worker joins `children` (for afterAll).
+ * Returns when it died.
+ */
+export async function killWorkerMidway(
+  db: Pool,
+  provider: FakeProvider,
+  children: ChildWorker[],
+  stage: { hold: (client: PoolClient) => Promise<unknown>; isUnderWay: () => Promise<boolean>; timeoutMs: number; intervalMs: number },
+): Promise<number> {
+  const blocker = await db.connect();
+  try {
+    await blocker.query('BEGIN');
+    await stage.hold(blocker);
+    provider.setLatency(100);
+    const doomed = await spawnWorker();
+    children.push(doomed);
+    await waitFor(stage.isUnderWay, stage.timeoutMs, 'the first worker to be well under way', stage.intervalMs);
+    await doomed.kill('SIGKILL');
+    const killedAt = Date.now();
+    const exit = await doomed.exited;
+    if (exit.signal !== 'SIGKILL') throw new Error(`the worker ended with ${JSON.stringify(exit)}, not SIGKILL`);
+    return killedAt;
+  } finally {
+    await blocker.query('ROLLBACK');
+    blocker.release();
+  }
 }

@@ -28,3 +28,16 @@ export async function waitFor<T>(
 }
 
 export { sleep };
+
+/**
+ * Rate limits count in fixed windows aligned to the epoch (RateLimitService). A test
+ * that counts hits in one window calls this first: when less than `marginMs` of the
+ * current `windowSeconds` window is left, it waits for the next one, so its count is
+ * not cut in two and its Retry-After is the window it means. `offsetMs` shifts the
+ * windows, e.g. 8 h for days in Beijing time.
+ */
+export async function clearOfWindowEnd(windowSeconds: number, marginMs = 15_000, offsetMs = 0): Promise<void> {
+  const windowMs = windowSeconds * 1000;
+  const left = windowMs - ((Date.now() + offsetMs) % windowMs);
+  if (left < marginMs) await sleep(left + 200);
+}

@@ -1,5 +1,8 @@
 import type { Role } from '@kepu/core';
+import { orderBody } from './order-body';
 import { ADMIN, type TestApp } from './test-app';
+
+export { orderBody };
 
 /** Real Beijing codes: two communities in 海淀 (two subdistricts), one in 朝阳. */
 export const HAIDIAN = '110108';
@@ -89,28 +92,6 @@ export async function createWorld(t: TestApp): Promise<World> {
     orgChaoyang: await user('org-chaoyang', 'org_admin', { organizationId: organizations.chaoyang }),
     coordHaidian: await user('coord-haidian', 'district_coordinator', { districtCode: HAIDIAN }),
     coordChaoyang: await user('coord-chaoyang', 'district_coordinator', { districtCode: CHAOYANG }),
-  };
-}
-
-/** A valid order body for a community, with windows a few weeks ahead. */
-export function orderBody(communityCode: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  const day = 24 * 3600 * 1000;
-  const start = new Date(Date.now() + 30 * day);
-  start.setUTCHours(1, 0, 0, 0);
-  const end = new Date(start.getTime() + 2 * 3600 * 1000);
-  return {
-    communityCode,
-    topic: 'anti_fraud',
-    audience: 'elderly',
-    format: 'lecture',
-    title: '老年人防范电信诈骗讲座',
-    description: '面向社区老年人的防诈骗知识讲座，约一小时，含互动问答。',
-    expectedAttendance: 60,
-    preferredWindows: [{ start: start.toISOString(), end: end.toISOString() }],
-    accessibilityNeeds: ['wheelchair'],
-    contactName: '李阿姨',
-    contactPhone: '13812341234',
-    ...overrides,
   };
 }
 

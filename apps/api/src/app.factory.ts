@@ -6,9 +6,10 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { createOpenApiDocument } from './openapi';
 import { ALLOWED_HEADERS, contentSecurityPolicyFor, EXPOSED_HEADERS } from './security-headers';
 
 const REQUEST_ID = /^[\w.-]{1,100}$/;
@@ -46,7 +47,6 @@ export async function createApiApp(options: { logger?: boolean } = {}): Promise<
   app.useBodyParser('application/json', { bodyLimit: config.bodyLimitBytes }, depthLimitedJsonParser((request, body, done) => parseJson(request as never, body as never, done)));
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
-  app.enableShutdownHooks();
   setUpOpenApi(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
@@ -88,14 +88,5 @@ async function registerSecurityHeaders(app: NestFastifyApplication, config: AppC
 }
 
 function setUpOpenApi(app: INestApplication): void {
-  const config = new DocumentBuilder()
-    .setTitle('Kepu Dispatch API (科普派单)')
-    .setDescription(
-      'Residents order (群众点单), the community dispatches (社区派单), a department takes the order (部门领单), ' +
-        'a volunteer organisation fulfils it (志愿组织接单). Errors are RFC 9457 problem details with a stable `code`.',
-    )
-    .setVersion('1.0')
-    .addBearerAuth()
-    .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config), { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, () => createOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
 }

@@ -1,9 +1,11 @@
+import { RateLimitModule } from '@kepu/http';
 import { AccountsModule } from '@kepu/accounts';
-import { AuthModule } from '@kepu/auth';
-import { AppConfig, ConfigModule } from '@kepu/config';
+import { AuthModule, SignupModule } from '@kepu/auth';
+import { AppConfig, ConfigModule, LOG_REDACT_PATHS } from '@kepu/config';
 import { DbModule } from '@kepu/db';
-import { NotificationsModule } from '@kepu/notifications';
-import { OrdersModule } from '@kepu/orders';
+import { EventsModule } from '@kepu/events';
+import { BroadcastsModule, NotificationsModule } from '@kepu/notifications';
+import { ClockModule, OrdersModule } from '@kepu/orders';
 import { VolunteersModule } from '@kepu/volunteers';
 import { Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
@@ -11,36 +13,25 @@ import { randomUUID } from 'node:crypto';
 import { AccountsController } from './accounts/accounts.controller';
 import { AuditLogController } from './admin/audit-log.controller';
 import { AuthController } from './auth/auth.controller';
+import { BroadcastsController } from './broadcasts/broadcasts.controller';
+import { SignupController } from './auth/signup.controller';
 import { CoverageApiModule } from './coverage/coverage-api.module';
 import { DashboardModule } from './dashboard/dashboard.module';
+import { EventsController } from './events/events.controller';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsController } from './notifications/notifications.controller';
 import { OrdersController } from './orders/orders.controller';
 import { QueueBoardModule } from './queue-board/queue-board.module';
 import { RegionsApiModule } from './regions/regions-api.module';
+import { SteeringApiModule } from './steering/steering-api.module';
 import { AssignmentsController } from './volunteers/assignments.controller';
 import { CandidatesController } from './volunteers/candidates.controller';
 import { FulfilmentController } from './volunteers/fulfilment.controller';
 import { SchedulingController } from './volunteers/scheduling.controller';
 import { VenuesController } from './volunteers/venues.controller';
+import { VolunteerApplicationsController } from './volunteers/volunteer-applications.controller';
 import { VolunteersController } from './volunteers/volunteers.controller';
-
-/**
- * Never in a log line: credentials, tokens, phone numbers and contact
- * addresses, wherever a logged object carries them (a request, an error's SQL
- * parameters and PostgreSQL's detail, which quotes key values; a payload one level down).
- */
-const LOG_REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.body',
-  'res.headers["set-cookie"]',
-  'err.parameters',
-  'err.driverError',
-  'err.detail',
-  ...['password', 'passwordHash', 'accessToken', 'refreshToken', 'token', 'phone', 'contactPhone', 'to', 'address'].flatMap((key) => [key, `*.${key}`]),
-];
 
 @Module({
   imports: [
@@ -55,7 +46,7 @@ const LOG_REDACT_PATHS = [
           // the Fastify adapter assigned the id (app.factory.ts); reuse it
           genReqId: (req) => (req as { id?: string }).id ?? randomUUID(),
           // Tokens, passwords and phone numbers never reach the logs.
-          redact: { paths: LOG_REDACT_PATHS, remove: true },
+          redact: { paths: [...LOG_REDACT_PATHS], remove: true },
           // The queue board's sign-in link carries an access token in ?token=: never log it.
           serializers: {
             req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.replace(/([?&]token=)[^&]*/gi, '$1[redacted]') }),
@@ -67,6 +58,7 @@ const LOG_REDACT_PATHS = [
       }),
     }),
     DbModule,
+    ClockModule.forRoot(),
     AuthModule,
     AccountsModule,
     OrdersModule,
@@ -78,7 +70,12 @@ const LOG_REDACT_PATHS = [
     RegionsApiModule,
     CoverageApiModule,
     DashboardModule,
+    RateLimitModule,
+    SignupModule,
+    SteeringApiModule,
+    EventsModule,
+    BroadcastsModule,
   ],
-  controllers: [AuthController, AccountsController, OrdersController, NotificationsController, VolunteersController, VenuesController, CandidatesController, SchedulingController, AssignmentsController, FulfilmentController, AuditLogController],
+  controllers: [AuthController, AccountsController, OrdersController, NotificationsController, VolunteersController, VenuesController, CandidatesController, SchedulingController, AssignmentsController, FulfilmentController, AuditLogController, SignupController, VolunteerApplicationsController, EventsController, BroadcastsController],
 })
 export class AppModule {}

@@ -62,6 +62,6 @@ export function contentSecurityPolicyFor(url: string): string {
 }
 
 /** Headers a browser may read on a cross-origin answer (CORS). */
-export const EXPOSED_HEADERS = ['x-next-cursor', 'x-request-id', 'retry-after', 'content-disposition'];
+export const EXPOSED_HEADERS = ['x-next-cursor', 'x-request-id', 'retry-after', 'content-disposition', 'ratelimit', 'ratelimit-policy'];
 /** Request headers a browser may send cross-origin. */
 export const ALLOWED_HEADERS = ['authorization', 'content-type', 'idempotency-key', 'x-request-id', 'accept'];

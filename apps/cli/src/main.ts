@@ -1,11 +1,14 @@
 import 'reflect-metadata';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { type AppConfig, ConfigError, loadConfig } from '@kepu/config';
-import { type DatabaseSetupResult, DatabaseUnreachableError, setupDatabase, type SetupLog, UnknownProvinceError } from '@kepu/db';
+import { DEV_ADMIN } from '@kepu/auth';
+import { type AppConfig, ConfigError, listeningUrl, loadConfig } from '@kepu/config';
 import { coverageRebuild } from './coverage-rebuild';
-import { ALLOW_PRODUCTION_FLAG, runDemoSeed } from './demo-seed';
+import { ALLOW_PRODUCTION_FLAG, runDemoSeed } from './demo/demo-command';
+import { type DatabaseSetupResult, DatabaseUnreachableError, setupDatabase, type SetupLog } from './setup/database-setup';
+import { UnknownProvinceError } from './setup/region-import';
+import { spawnSupervised } from './supervisor';
 
 /**
  * `db:setup` and `start` without Nest: the setup must run, and fail clearly,
@@ -62,9 +65,6 @@ async function isHealthAnswering(url: string): Promise<boolean> {
   }
 }
 
-/** A fixed first login on a developer machine, so `npm ci && npm start` is enough; never in production. */
-export const DEV_ADMIN = { username: 'admin', password: 'kepu-admin-dev-1' };
-
 async function start(config: AppConfig): Promise<number> {
   const isDevAdmin = config.nodeEnv !== 'production' && !config.bootstrapAdminUsername && !config.bootstrapAdminPassword;
   if (isDevAdmin) {
@@ -97,13 +97,7 @@ async function start(config: AppConfig): Promise<number> {
 
   const allExited = new Promise<void>((resolve) => {
     for (const app of ['api', 'worker'] as const) {
-      // Own process group: a terminal's Ctrl-C reaches only this supervisor,
-      // which forwards it once. Nest exits at once on a second signal, so a
-      // child must not get both the terminal's and the forwarded one.
-      const child = spawn(process.execPath, [appEntry(app)], {
-        stdio: ['ignore', 'inherit', 'inherit'],
-        detached: true,
-      });
+      const child = spawnSupervised([appEntry(app)]);
       children.set(app, child);
       child.on('exit', (code, signal) => {
         children.delete(app);
@@ -123,7 +117,7 @@ async function start(config: AppConfig): Promise<number> {
     for (const child of children.values()) child.kill('SIGTERM');
   });
 
-  const base = `http://127.0.0.1:${config.port}`;
+  const base = listeningUrl(config.host, config.port);
   const deadline = Date.now() + HEALTH_WAIT_MS;
   let isUp = false;
   while (!isStopping && Date.now() < deadline) {

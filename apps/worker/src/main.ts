@@ -1,25 +1,27 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig, nestLogLevels } from '@kepu/config';
+import { ConfigError, loadConfig, stopOnSignalsAndSupervisorLoss } from '@kepu/config';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Logger as PinoLogger } from 'nestjs-pino';
 import { WorkerModule } from './worker.module';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
-  const app = await NestFactory.createApplicationContext(WorkerModule, { logger: nestLogLevels(config.logLevel) });
+  // Nest's own lines (start-up, errors) and every Logger go through pino, as in the API.
+  const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
+  app.useLogger(app.get(PinoLogger));
   const logger = new Logger('Worker');
   // Processors hold the event loop open once they exist; until then, stay up until told to stop.
   const keepAlive = setInterval(() => undefined, 60_000);
-  let isStopping = false;
-  const stop = async (signal: NodeJS.Signals) => {
-    if (isStopping) return;
-    isStopping = true;
-    logger.log(`${signal}: closing`);
-    clearInterval(keepAlive);
-    await app.close();
-    process.exit(0);
-  };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, (s) => void stop(s));
+  stopOnSignalsAndSupervisorLoss(
+    {
+      close: async () => {
+        clearInterval(keepAlive);
+        await app.close();
+      },
+    },
+    { timeoutMs: config.shutdownTimeoutMs, log: (message) => logger.log(message) },
+  );
   logger.log(`worker started (pid ${process.pid})`);
 }
 

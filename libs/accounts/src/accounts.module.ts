@@ -6,6 +6,6 @@ import { AccountsService } from './accounts.service';
 @Module({
   imports: [AuthModule],
   providers: [AccountsRepository, AccountsService],
-  exports: [AccountsService, AccountsRepository],
+  exports: [AccountsService],
 })
 export class AccountsModule {}

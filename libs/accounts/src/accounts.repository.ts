@@ -1,5 +1,5 @@
 import { type AuditContext, recordAudit } from '@kepu/auth';
-import { DepartmentEntity } from '@kepu/db';
+import { rowsOf, Sql } from '@kepu/db';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -11,8 +11,17 @@ interface OrganizationRow {
   district_codes: string[];
 }
 
+interface DepartmentRow {
+  id: string;
+  name: string;
+  district_code: string | null;
+  topics: string[];
+}
+
 const toOrganizationView = (row: OrganizationRow): OrganizationView => ({ id: row.id, name: row.name, districtCodes: row.district_codes });
-const toDepartmentView = (d: DepartmentEntity): DepartmentView => ({ id: d.id, name: d.name, districtCode: d.districtCode, topics: d.topics });
+const toDepartmentView = (row: DepartmentRow): DepartmentView => ({ id: row.id, name: row.name, districtCode: row.district_code, topics: row.topics });
+
+const DEPARTMENT_COLUMNS = 'id, name, district_code, topics';
 
 const ORGANIZATION_SELECT = `
   SELECT o.id, o.name, coalesce(array_agg(od.district_code ORDER BY od.district_code) FILTER (WHERE od.district_code IS NOT NULL), '{}') AS district_codes
@@ -34,8 +43,9 @@ export class AccountsRepository {
   }
 
   async findDepartment(id: string): Promise<DepartmentView | null> {
-    const department = await this.dataSource.getRepository(DepartmentEntity).findOneBy({ id });
-    return department ? toDepartmentView(department) : null;
+    const sql = new Sql();
+    const rows = await this.dataSource.query<DepartmentRow[]>(`SELECT ${DEPARTMENT_COLUMNS} FROM departments WHERE id = ${sql.param(id)}`, sql.params);
+    return rows[0] ? toDepartmentView(rows[0]) : null;
   }
 
   async findOrganization(id: string): Promise<OrganizationView | null> {
@@ -46,7 +56,15 @@ export class AccountsRepository {
   /** The department and its audit entry, in one transaction. */
   async insertDepartment(name: string, districtCode: string | null, topics: string[], audit: AuditContext): Promise<DepartmentView> {
     return this.dataSource.transaction(async (manager) => {
-      const department = toDepartmentView(await manager.getRepository(DepartmentEntity).save({ name, districtCode, topics }));
+      const sql = new Sql();
+      const [row] = rowsOf<DepartmentRow>(
+        await manager.query(
+          `INSERT INTO departments (name, district_code, topics) VALUES (${sql.param(name)}, ${sql.param(districtCode)}, ${sql.param(topics)}) RETURNING ${DEPARTMENT_COLUMNS}`,
+          sql.params,
+        ),
+      );
+      if (!row) throw new Error('department insert returned no row');
+      const department = toDepartmentView(row);
       await recordAudit(manager, audit, { action: 'department.created', targetType: 'department', targetId: department.id, summary: { name, districtCode, topics } });
       return department;
     });
@@ -67,10 +85,11 @@ export class AccountsRepository {
   }
 
   async listDepartments(districtCode?: string): Promise<DepartmentView[]> {
-    const qb = this.dataSource.getRepository(DepartmentEntity).createQueryBuilder('d').orderBy('d.name').limit(500);
+    const sql = new Sql();
     // A district's departments include the city-wide ones, which serve every district.
-    if (districtCode) qb.where('(d.district_code = :districtCode OR d.district_code IS NULL)', { districtCode });
-    return (await qb.getMany()).map(toDepartmentView);
+    const where = districtCode ? `WHERE district_code = ${sql.param(districtCode)} OR district_code IS NULL` : '';
+    const rows = await this.dataSource.query<DepartmentRow[]>(`SELECT ${DEPARTMENT_COLUMNS} FROM departments ${where} ORDER BY name LIMIT 500`, sql.params);
+    return rows.map(toDepartmentView);
   }
 
   async listOrganizations(districtCode?: string): Promise<OrganizationView[]> {

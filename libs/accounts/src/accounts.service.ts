@@ -1,4 +1,4 @@
-import { hashPassword, toUserView, UsersRepository, type UserView } from '@kepu/auth';
+import { hashPassword, type UserView, UsersService } from '@kepu/auth';
 import { type Actor, BusinessRuleError, ConflictError, ForbiddenError, type Role, ROLE_SCOPE_FIELD, ValidationError } from '@kepu/core';
 import { Injectable } from '@nestjs/common';
 import type { CreateDepartmentDto, CreateOrganizationDto, CreateUserDto, DepartmentView, OrganizationView } from './accounts.dto';
@@ -11,7 +11,7 @@ const SCOPE_FIELDS: ScopeField[] = ['communityCode', 'departmentId', 'organizati
 export class AccountsService {
   constructor(
     private readonly accounts: AccountsRepository,
-    private readonly users: UsersRepository,
+    private readonly users: UsersService,
   ) {}
 
   async createUser(actor: Actor, dto: CreateUserDto, ip: string | null): Promise<UserView> {
@@ -25,10 +25,13 @@ export class AccountsService {
         ...missing.map((field) => ({ field, message: `${field} is required for role ${dto.role}` })),
         ...stray.map((field) => ({ field, message: `${field} does not apply to role ${dto.role}` })),
       ]);
+    // 代注册: community staff sign up residents of their own community (e.g. elderly people without a smartphone), nothing else.
+    if (actor.role === 'community_staff' && (dto.role !== 'resident' || dto.communityCode !== actor.communityCode))
+      throw new ForbiddenError('Community staff create resident accounts of their own community only.');
     const scopeDistricts = await this.districtsOfScope(dto);
     if (actor.role === 'district_coordinator') this.assertInsideDistrict(actor, dto.role, scopeDistricts);
 
-    const user = await this.users.insert({
+    const user = await this.users.create({
       username: dto.username,
       passwordHash: await hashPassword(dto.password),
       displayName: dto.displayName,
@@ -42,7 +45,7 @@ export class AccountsService {
       districtCode: dto.districtCode ?? null,
     }, { actor, ip });
     if (!user) throw new ConflictError('USERNAME_TAKEN', `The username ${dto.username} is taken.`);
-    return toUserView(user);
+    return user;
   }
 
   async createDepartment(actor: Actor, dto: CreateDepartmentDto, ip: string | null): Promise<DepartmentView> {
@@ -89,8 +92,17 @@ export class AccountsService {
     return null;
   }
 
+  /**
+   * The WHOLE scope must lie in the coordinator's district, as createOrganization
+   * requires: an org_admin of an organisation that also serves another district
+   * would accept orders and read volunteer phones there.
+   */
   private assertInsideDistrict(actor: Actor, role: Role, scopeDistricts: string[] | null): void {
-    const isInside = scopeDistricts !== null && scopeDistricts.includes(actor.districtCode ?? '');
+    const isInside =
+      actor.districtCode !== null &&
+      scopeDistricts !== null &&
+      scopeDistricts.length > 0 &&
+      scopeDistricts.every((d) => d === actor.districtCode);
     if (role === 'city_admin' || !isInside)
       throw new ForbiddenError('A district coordinator creates accounts inside its own district only.');
   }

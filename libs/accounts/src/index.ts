@@ -1,4 +1,3 @@
 export * from './accounts.dto';
 export * from './accounts.module';
-export * from './accounts.repository';
 export * from './accounts.service';

@@ -14,7 +14,7 @@ export interface AuditContext {
  * scope, names) and never a secret or personal data: no password, token or phone.
  */
 export interface AuditEntry {
-  action: 'user.created' | 'department.created' | 'organization.created' | 'volunteer.created' | 'account.locked';
+  action: 'user.created' | 'user.registered' | 'user.phone_changed' | 'department.created' | 'organization.created' | 'volunteer.created' | 'volunteer.updated' | 'account.locked' | 'user.logged_in';
   targetType: 'user' | 'department' | 'organization' | 'volunteer';
   targetId: string | null;
   summary: Record<string, unknown>;

@@ -3,13 +3,15 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import { type AuthenticatedRequest, IS_PUBLIC, ROLES_ALLOWED } from './auth.decorators';
 import { TokenService } from './token.service';
+import { UsersRepository } from './users.repository';
 
-/** Global guard: a valid bearer token everywhere but @Public() routes, then the @Roles() check. */
+/** Global guard: a valid bearer token everywhere but @Public() routes, the actor's volunteer profile, then the @Roles() check. */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: TokenService,
+    private readonly users: UsersRepository,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -19,7 +21,10 @@ export class AuthGuard implements CanActivate {
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match?.[1]) throw new UnauthenticatedError('Send Authorization: Bearer <accessToken>.');
-    const actor = await this.tokens.verify(match[1]);
+    const token = await this.tokens.verify(match[1]);
+    // The volunteer profile comes from the database, not the token: a user approved as a
+    // volunteer acts as one at once, with the token it already holds (one unique-index read).
+    const actor = { ...token, volunteerId: await this.users.volunteerIdOf(token.userId) };
     request.actor = actor;
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_ALLOWED, targets);
     if (roles && !roles.includes(actor.role)) throw new ForbiddenError(`Only ${roles.join(', ')} may do this.`);

@@ -1,5 +1,6 @@
 import { createSecretKey } from 'node:crypto';
 import { AppConfig } from '@kepu/config';
+import { RateLimitModule } from '@kepu/http';
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
@@ -13,9 +14,11 @@ import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { LoginThrottlerGuard } from './login-throttler.guard';
 import { TokenService } from './token.service';
 import { UsersRepository } from './users.repository';
+import { UsersService } from './users.service';
 
 @Module({
   imports: [
+    RateLimitModule,
     JwtModule.registerAsync({
       inject: [AppConfig],
       // A KeyObject, not a string: jsonwebtoken otherwise first tries to parse the secret as a PEM public key on every verify (~50x slower).
@@ -26,7 +29,7 @@ import { UsersRepository } from './users.repository';
       useFactory: (config: AppConfig) => [{ name: 'login', ttl: 60_000, limit: config.loginRateLimitPerMinute }],
     }),
   ],
-  providers: [TokenService, UsersRepository, AuthService, LoginThrottlerGuard, RefreshTokensRepository, LoginLockoutRepository, AuditLogRepository, AuditLogService, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [TokenService, UsersRepository, AuthService, LoginThrottlerGuard, AuditLogService],
+  providers: [TokenService, UsersRepository, UsersService, AuthService, LoginThrottlerGuard, RefreshTokensRepository, LoginLockoutRepository, AuditLogRepository, AuditLogService, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [TokenService, UsersService, AuthService, LoginThrottlerGuard, AuditLogService],
 })
 export class AuthModule {}

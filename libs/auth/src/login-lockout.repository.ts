@@ -45,6 +45,22 @@ export class LoginLockoutRepository {
     return { failures: row.failures, lockedForSeconds: Number(row.locked_for) };
   }
 
+  /**
+   * Housekeeping: drops the rows that no longer count for anything (the next
+   * attempt would start again at 1): a lock that ran out, or no lock and no
+   * attempt for `lockSeconds`. Without it a caller trying ever new usernames
+   * leaves a row behind for each.
+   */
+  async purgeStale(lockSeconds: number): Promise<number> {
+    const result = await this.dataSource.query<[unknown[], number]>(
+      `DELETE FROM login_failures
+       WHERE (locked_until IS NOT NULL AND locked_until <= now())
+          OR (locked_until IS NULL AND updated_at < now() - make_interval(secs => $1))`,
+      [lockSeconds],
+    );
+    return Array.isArray(result) ? result[1] : 0;
+  }
+
   /** A success forgives every counted attempt and lifts the lock. */
   async reset(usernameKey: string): Promise<void> {
     await this.dataSource.query(`DELETE FROM login_failures WHERE username_key = $1`, [usernameKey]);

@@ -7,7 +7,19 @@ const hashOf = (token: string): Buffer => createHash('sha256').update(token, 'ut
 /** 256 random bits: too many to guess, so a fast hash is enough to store them. */
 const newToken = (): string => randomBytes(32).toString('base64url');
 
-export type RotateOutcome = { status: 'rotated'; userId: string; refreshToken: string } | { status: 'invalid' } | { status: 'reused' };
+/** A refresh token and the seconds it lives: its own lifetime, cut to what is left of the session. */
+export interface IssuedRefreshToken {
+  token: string;
+  expiresIn: number;
+}
+
+export type RotateOutcome = { status: 'rotated'; userId: string; refreshToken: IssuedRefreshToken } | { status: 'invalid' } | { status: 'reused' };
+
+/** How long a token may live, and how long its session may: SESSION_MAX_AGE_SECONDS after the login. */
+export interface RefreshLifetime {
+  ttlSeconds: number;
+  sessionMaxAgeSeconds: number;
+}
 
 /**
  * Refresh tokens, stored as SHA-256 hashes. Each login starts a family; each
@@ -18,27 +30,33 @@ export type RotateOutcome = { status: 'rotated'; userId: string; refreshToken: s
 export class RefreshTokensRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** A new family for a login; the user's expired tokens are swept on the way. */
-  async issue(userId: string, ttlSeconds: number): Promise<string> {
+  /** A new family for a login (its session starts now); the user's expired tokens are swept on the way. */
+  async issue(userId: string, lifetime: RefreshLifetime): Promise<IssuedRefreshToken> {
     await this.dataSource.query(`DELETE FROM refresh_tokens WHERE user_id = $1 AND expires_at < now()`, [userId]);
-    return this.insert(this.dataSource.manager, userId, randomUUID(), ttlSeconds);
+    return this.insert(this.dataSource.manager, userId, randomUUID(), null, lifetime);
   }
 
-  async rotate(token: string, ttlSeconds: number): Promise<RotateOutcome> {
+  /**
+   * A token of a session older than `sessionMaxAgeSeconds` is invalid whatever its
+   * own expiry (the limit may have been lowered since it was issued).
+   */
+  async rotate(token: string, lifetime: RefreshLifetime): Promise<RotateOutcome> {
     const hash = hashOf(token);
     return this.dataSource.transaction(async (manager) => {
       // Conditional: of two refreshes with one token, exactly one matches. (Wrapped in
       // a CTE because TypeORM answers a bare UPDATE with [rows, count].)
-      const [used] = await manager.query<{ user_id: string; family_id: string }[]>(
+      const [used] = await manager.query<{ user_id: string; family_id: string; session_started_at: Date }[]>(
         `WITH used AS (
            UPDATE refresh_tokens SET used_at = now()
            WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
-           RETURNING user_id, family_id
+             AND session_started_at > now() - make_interval(secs => $2)
+           RETURNING user_id, family_id, session_started_at
          )
-         SELECT user_id, family_id FROM used`,
-        [hash],
+         SELECT user_id, family_id, session_started_at FROM used`,
+        [hash, lifetime.sessionMaxAgeSeconds],
       );
-      if (used) return { status: 'rotated', userId: used.user_id, refreshToken: await this.insert(manager, used.user_id, used.family_id, ttlSeconds) };
+      if (used)
+        return { status: 'rotated', userId: used.user_id, refreshToken: await this.insert(manager, used.user_id, used.family_id, used.session_started_at, lifetime) };
       // FOR UPDATE waits for a concurrent rotation of the same token to commit, so the
       // revocation below (a new statement, a new snapshot) also catches its new token.
       const [known] = await manager.query<{ family_id: string; used_at: Date | null }[]>(
@@ -60,12 +78,22 @@ export class RefreshTokensRepository {
     );
   }
 
-  private async insert(manager: EntityManager, userId: string, familyId: string, ttlSeconds: number): Promise<string> {
+  /** Expires after its own lifetime or at the session's end, whichever comes first. */
+  private async insert(manager: EntityManager, userId: string, familyId: string, sessionStartedAt: Date | null, lifetime: RefreshLifetime): Promise<IssuedRefreshToken> {
     const token = newToken();
-    await manager.query(
-      `INSERT INTO refresh_tokens (family_id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
-      [familyId, userId, hashOf(token), ttlSeconds],
+    const [row] = await manager.query<{ expires_in: string }[]>(
+      `WITH started AS (SELECT coalesce($4::timestamptz, now()) AS at)
+       INSERT INTO refresh_tokens (family_id, user_id, token_hash, session_started_at, expires_at)
+       SELECT $1, $2, $3, started.at, least(now() + make_interval(secs => $5), started.at + make_interval(secs => $6)) FROM started
+       RETURNING greatest(0, floor(extract(epoch FROM expires_at - now()))) AS expires_in`,
+      [familyId, userId, hashOf(token), sessionStartedAt, lifetime.ttlSeconds, lifetime.sessionMaxAgeSeconds],
     );
-    return token;
+    return { token, expiresIn: Number(row?.expires_in ?? lifetime.ttlSeconds) };
+  }
+
+  /** Housekeeping: drops tokens that expired more than a day ago (a reused one within a day still revokes its family). */
+  async purgeExpired(): Promise<number> {
+    const result = await this.dataSource.query<[unknown[], number]>(`DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day'`);
+    return Array.isArray(result) ? result[1] : 0;
   }
 }

@@ -1,6 +1,6 @@
 import { ROLES, type Role } from '@kepu/core';
-import type { UserEntity } from '@kepu/db';
 import { ApiProperty } from '@nestjs/swagger';
+import type { UserRecord } from './users.repository';
 
 /** A user as the API shows it: never the password hash or the phone number. */
 export class UserView {
@@ -15,7 +15,7 @@ export class UserView {
   @ApiProperty({ type: String, nullable: true, format: 'uuid' }) volunteerId: string | null;
 }
 
-export function toUserView(user: UserEntity): UserView {
+export function toUserView(user: UserRecord): UserView {
   return {
     id: user.id,
     username: user.username,

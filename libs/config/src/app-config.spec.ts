@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, nestLogLevels } from './app-config';
+import { ConfigError, listeningUrl, loadConfig, nestLogLevels } from './app-config';
 
 describe('configuration', () => {
   it('has defaults that work on a developer machine', () => {
@@ -13,14 +13,29 @@ describe('configuration', () => {
       slaClaimHours: 48,
       slaAcceptHours: 72,
       slaScheduleHours: 72,
+      slaUrgentFactor: 0.25,
       isJwtSecretGenerated: true,
     });
     expect(config.jwtSecret.length).toBeGreaterThanOrEqual(32);
   });
 
   it('reads the variables of API.md, fractions of hours included', () => {
-    const config = loadConfig({ PORT: '8080', SLA_DISPATCH_HOURS: '0.001', QUEUE_BACKEND: 'postgres', JWT_SECRET: 'x'.repeat(20), REGION_PROVINCE: '44' });
+    const config = loadConfig({ PORT: '8080', SLA_DISPATCH_HOURS: '0.001', QUEUE_BACKEND: 'postgres', JWT_SECRET: 'x'.repeat(32), REGION_PROVINCE: '44' });
     expect(config).toMatchObject({ port: 8080, slaDispatchHours: 0.001, queueBackend: 'postgres', isJwtSecretGenerated: false, regionProvince: '44' });
+  });
+
+  it('SLA_URGENT_FACTOR: a share of the normal deadlines, above 0 and at most 1', () => {
+    expect(loadConfig({ SLA_URGENT_FACTOR: '0.5' }).slaUrgentFactor).toBe(0.5);
+    for (const bad of ['0', '-0.25', '1.5', 'quarter']) expect(() => loadConfig({ SLA_URGENT_FACTOR: bad })).toThrow(/SLA_URGENT_FACTOR:/);
+  });
+
+  it('derives the check-in code secret from JWT_SECRET unless CHECK_IN_CODE_SECRET is set', () => {
+    const derived = loadConfig({ JWT_SECRET: 'x'.repeat(32) });
+    expect(derived.checkInCodeSecret).toMatch(/^[0-9a-f]{64}$/);
+    expect(derived.checkInCodeSecret).not.toContain(derived.jwtSecret);
+    expect(loadConfig({ JWT_SECRET: 'x'.repeat(32) }).checkInCodeSecret).toBe(derived.checkInCodeSecret);
+    expect(loadConfig({ JWT_SECRET: 'x'.repeat(32), CHECK_IN_CODE_SECRET: 'y'.repeat(20) }).checkInCodeSecret).toBe('y'.repeat(20));
+    expect(() => loadConfig({ JWT_SECRET: 'x'.repeat(32), CHECK_IN_CODE_SECRET: 'short' })).toThrow(/CHECK_IN_CODE_SECRET/);
   });
 
   it('stops with a message naming each bad variable', () => {
@@ -35,6 +50,23 @@ describe('configuration', () => {
       }
     })();
     for (const variable of ['PORT', 'QUEUE_BACKEND', 'DATABASE_URL', 'SLA_CLAIM_HOURS']) expect(message).toContain(`${variable}:`);
+  });
+
+  it('listens on loopback by default, on every interface in production, or on HOST', () => {
+    expect(loadConfig({}).host).toBe('127.0.0.1');
+    expect(loadConfig({ NODE_ENV: 'test' }).host).toBe('127.0.0.1');
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32) }).host).toBe('0.0.0.0');
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32), HOST: '::1' }).host).toBe('::1');
+    expect(() => loadConfig({ HOST: 'http://0.0.0.0' })).toThrow(/HOST:/);
+  });
+
+  it('names the URL that reaches the API from this machine', () => {
+    expect(listeningUrl('127.0.0.1', 3000)).toBe('http://127.0.0.1:3000');
+    expect(listeningUrl('0.0.0.0', 3000)).toBe('http://127.0.0.1:3000');
+    expect(listeningUrl('::', 3000)).toBe('http://127.0.0.1:3000');
+    expect(listeningUrl('::1', 8080)).toBe('http://[::1]:8080');
+    expect(listeningUrl('localhost', 3000)).toBe('http://localhost:3000');
   });
 
   it('requires JWT_SECRET in production', () => {
@@ -87,5 +119,36 @@ describe('Nest log levels from LOG_LEVEL', () => {
     expect(nestLogLevels('info')).toEqual(['fatal', 'error', 'warn', 'log']);
     expect(nestLogLevels('trace')).toEqual(['fatal', 'error', 'warn', 'log', 'debug', 'verbose']);
     expect(nestLogLevels('silent')).toBe(false);
+  });
+});
+
+describe('hardening (issue #14)', () => {
+  it('refuses a JWT_SECRET shorter than 32 bytes, counting bytes and not characters', () => {
+    expect(() => loadConfig({ JWT_SECRET: 'x'.repeat(31) })).toThrow(/JWT_SECRET: must be at least 32 bytes/);
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'test-secret-0123456789abcdef' })).toThrow(/JWT_SECRET/);
+    expect(loadConfig({ JWT_SECRET: '科'.repeat(11) }).jwtSecret).toBe('科'.repeat(11)); // 33 bytes
+    expect(loadConfig({ JWT_SECRET: 'x'.repeat(32) }).jwtSecret).toHaveLength(32);
+  });
+
+  it('limits a session to 30 days by default, SESSION_MAX_AGE_SECONDS to change', () => {
+    expect(loadConfig({}).sessionMaxAgeSeconds).toBe(30 * 24 * 3600);
+    expect(loadConfig({ SESSION_MAX_AGE_SECONDS: '3600' }).sessionMaxAgeSeconds).toBe(3600);
+    expect(() => loadConfig({ SESSION_MAX_AGE_SECONDS: '0' })).toThrow(/SESSION_MAX_AGE_SECONDS/);
+  });
+
+  it('has login limits per address and on password hashes', () => {
+    expect(loadConfig({})).toMatchObject({ loginFailuresPerAddressPerMinute: 30, loginHashConcurrency: 4, loginHashQueue: 32 });
+    expect(() => loadConfig({ LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE: '0' })).toThrow(/LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE/);
+  });
+
+  it('in production, the webhook must be https:// and signed with NOTIFY_WEBHOOK_SECRET', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32) };
+    const secret = 'w'.repeat(32);
+    expect(() => loadConfig({ ...production, NOTIFY_WEBHOOK_URL: 'http://sms.example.cn/send', NOTIFY_WEBHOOK_SECRET: secret })).toThrow(/NOTIFY_WEBHOOK_URL: must be an https:\/\/ URL in production/);
+    expect(() => loadConfig({ ...production, NOTIFY_WEBHOOK_URL: 'https://sms.example.cn/send' })).toThrow(/NOTIFY_WEBHOOK_SECRET/);
+    expect(() => loadConfig({ NOTIFY_WEBHOOK_SECRET: 'short' })).toThrow(/NOTIFY_WEBHOOK_SECRET/);
+    expect(loadConfig({ ...production, NOTIFY_WEBHOOK_URL: 'https://sms.example.cn/send', NOTIFY_WEBHOOK_SECRET: secret }).notifyWebhookUrl).toBe('https://sms.example.cn/send');
+    // Outside production a local provider over http:// stays possible (development, tests).
+    expect(loadConfig({ NOTIFY_WEBHOOK_URL: 'http://127.0.0.1:9999/hook' }).notifyWebhookUrl).toBe('http://127.0.0.1:9999/hook');
   });
 });

@@ -7,6 +7,7 @@ import {
   dayFromNumber,
   dayNumber,
   daysSince,
+  edgePlan,
   fenwickNodeFirstDay,
   fenwickPrefixNodes,
   fenwickUpdateNodes,
@@ -123,6 +124,46 @@ describe('rollup plan: whole months plus Fenwick nodes inside the edge months', 
         expect(counted.every(([, w]) => w === 1)).toBe(true);
         expect(counted.map(([d]) => d).sort()).toEqual(daysOf(period.from, period.to));
         expect(nodes.length).toBeLessThanOrEqual(20);
+      }),
+    );
+  });
+});
+
+describe('scorecard edge plan', () => {
+  const monthEnd = (day: string): string => dayFromNumber(Date.UTC(Number(day.slice(0, 4)), Number(day.slice(5, 7)), 1) / 86_400_000 - 1);
+
+  it('the default 90 days are a suffix, whole months and a prefix', () => {
+    expect(edgePlan({ from: '2026-08-23', to: '2026-11-20' })).toEqual([
+      { grain: 's', day: '2026-08-23', sign: 1 },
+      { grain: 'm', day: '2026-09-01', sign: 1 },
+      { grain: 'm', day: '2026-10-01', sign: 1 },
+      { grain: 'p', day: '2026-11-20', sign: 1 },
+    ]);
+  });
+
+  it('days inside one month are a difference of two prefixes', () => {
+    expect(edgePlan({ from: '2026-11-05', to: '2026-11-20' })).toEqual([
+      { grain: 'p', day: '2026-11-20', sign: 1 },
+      { grain: 'p', day: '2026-11-04', sign: -1 },
+    ]);
+    expect(edgePlan({ from: '2026-02-01', to: '2026-02-28' })).toEqual([{ grain: 'm', day: '2026-02-01', sign: 1 }]);
+  });
+
+  it('counts every day of the period exactly once, and no other day, in at most months + 2 rows', () => {
+    fc.assert(
+      fc.property(periodArb, (period) => {
+        const plan = edgePlan(period);
+        const weight = new Map<string, number>();
+        const bump = (day: string, by: number) => weight.set(day, (weight.get(day) ?? 0) + by);
+        for (const { grain, day, sign } of plan) {
+          const first = grain === 's' ? day : `${day.slice(0, 8)}01`;
+          const last = grain === 'p' ? day : monthEnd(day);
+          for (const d of daysOf(first, last)) bump(d, sign);
+        }
+        const counted = [...weight].filter(([, w]) => w !== 0);
+        expect(counted.every(([, w]) => w === 1)).toBe(true);
+        expect(counted.map(([d]) => d).sort()).toEqual(daysOf(period.from, period.to));
+        expect(plan.length).toBeLessThanOrEqual(splitPeriod(period).months.length + 2);
       }),
     );
   });

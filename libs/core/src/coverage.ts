@@ -157,6 +157,41 @@ export function rollupPlan(period: Period): { months: string[]; nodes: { day: st
   return { months, nodes };
 }
 
+/**
+ * The grains of the scorecard rollups: a calendar month ('m', by its first day), the days of a
+ * month up to and including a day ('p', prefix, by that day), and the days of a month from a day
+ * on ('s', suffix, by that day).
+ */
+export type EdgeGrain = 'm' | 'p' | 's';
+
+/**
+ * What a period is read from in the scorecard rollups: the suffix of its first month, the whole
+ * months between, the prefix of its last month, each with +1; a period inside one month that
+ * touches neither of its ends is prefix(to) − prefix(from − 1). So at most months + 2 rows per
+ * subject, whatever days the period starts and ends on (rollupPlan's Fenwick nodes need up to ~20).
+ */
+export function edgePlan(period: Period): { grain: EdgeGrain; day: string; sign: number }[] {
+  const from = dayNumber(period.from);
+  const to = dayNumber(period.to);
+  if (from === null || to === null) throw new Error(`not a period: ${period.from}..${period.to}`);
+  const plan: { grain: EdgeGrain; day: string; sign: number }[] = [];
+  let day = from;
+  while (day <= to) {
+    const date = new Date(day * DAY_MS);
+    const monthStart = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1) / DAY_MS;
+    const monthEnd = Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1) / DAY_MS - 1;
+    const last = Math.min(to, monthEnd);
+    if (day === monthStart && last === monthEnd) plan.push({ grain: 'm', day: dayFromNumber(monthStart), sign: 1 });
+    else if (last === monthEnd) plan.push({ grain: 's', day: dayFromNumber(day), sign: 1 });
+    else {
+      plan.push({ grain: 'p', day: dayFromNumber(last), sign: 1 });
+      if (day > monthStart) plan.push({ grain: 'p', day: dayFromNumber(day - 1), sign: -1 });
+    }
+    day = last + 1;
+  }
+  return plan;
+}
+
 /** Bits per year in the served-days strings: day of the year − 1, 366 for leap years. */
 export const YEAR_BITS = 366;
 

@@ -13,3 +13,7 @@ export * from './channel-plan';
 export * from './hours';
 export * from './matching';
 export * from './coverage';
+export * from './clock';
+export * from './events';
+export * from './sms-text';
+export * from './scorecards';

@@ -74,14 +74,34 @@ describe('volunteer hard filters', () => {
   });
 
   it('the slot\'s local time, worked out once, decides availability as working it out per volunteer does', () => {
-    expect(localSlot(slot.start, slot.end)).toEqual({ weekday: 7, startMinutes: 540, endMinutes: 660, isOneDay: true });
-    expect(localSlot(at('2027-03-14T23:00:00'), at('2027-03-15T01:00:00'))).toMatchObject({ weekday: 7, endMinutes: 1500, isOneDay: false });
-    expect(localSlot(at('2027-03-14T22:00:00'), at('2027-03-15T00:00:00'))).toMatchObject({ endMinutes: 1440, isOneDay: true });
+    expect(localSlot(slot.start, slot.end)).toEqual({ weekday: 7, startMinutes: 540, endMinutes: 660 });
+    expect(localSlot(at('2027-03-14T23:00:00'), at('2027-03-15T01:00:00'))).toEqual({ weekday: 7, startMinutes: 1380, endMinutes: 1500 });
+    expect(localSlot(at('2027-03-14T22:00:00'), at('2027-03-15T00:00:00'))).toMatchObject({ endMinutes: 1440 });
     const instant = fc.integer({ min: Date.parse('2027-03-08T00:00:00Z'), max: Date.parse('2027-03-22T00:00:00Z') }).map((ms) => new Date(ms - (ms % 60000)));
     fc.assert(
       fc.property(volunteerArb, instant, fc.integer({ min: 15, max: 12 * 60 }), (v, start, minutes) => {
         const end = new Date(start.getTime() + minutes * 60000);
         expect(isAvailable(v, start, end, localSlot(start, end))).toBe(isAvailable(v, start, end));
+      }),
+    );
+  });
+
+  it('a slot past Beijing midnight needs a window to 24:00 on its day and one from 00:00 on the next (Sunday → Monday)', () => {
+    const [start, end] = [at('2027-03-14T23:00:00'), at('2027-03-15T01:00:00')]; // Sunday 23:00 → Monday 01:00
+    const sunday = { weekday: 7, start: '20:00', end: '24:00' };
+    const monday = { weekday: 1, start: '00:00', end: '06:00' };
+    expect(isAvailable({ availability: [sunday, monday], unavailable: [] }, start, end)).toBe(true);
+    expect(isAvailable({ availability: [sunday], unavailable: [] }, start, end)).toBe(false);
+    expect(isAvailable({ availability: [monday], unavailable: [] }, start, end)).toBe(false);
+    expect(isAvailable({ availability: [sunday, { ...monday, start: '00:30' }], unavailable: [] }, start, end)).toBe(false);
+    expect(isAvailable({ availability: [{ ...sunday, end: '23:59' }, monday], unavailable: [] }, start, end)).toBe(false);
+    expect(isAvailable({ availability: [sunday, monday], unavailable: [{ start: at('2027-03-15T00:30:00'), end: at('2027-03-15T02:00:00') }] }, start, end)).toBe(false);
+    // every day 00:00–24:00: any slot of up to two days
+    const always = { availability: [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, start: '00:00', end: '24:00' })), unavailable: [] };
+    fc.assert(
+      fc.property(fc.integer({ min: Date.parse('2027-03-08T00:00:00Z'), max: Date.parse('2027-03-22T00:00:00Z') }), fc.integer({ min: 1, max: 48 * 60 }), (ms, minutes) => {
+        const from = new Date(ms - (ms % 60000));
+        expect(isAvailable(always, from, new Date(from.getTime() + minutes * 60000))).toBe(true);
       }),
     );
   });

@@ -66,46 +66,77 @@ const HOUR_MS = 3600 * 1000;
 export const VOLUNTEER_WEIGHTS = { topicLevel: 30, audience: 15, proximity: 20, fairness: 15, rating: 10, reliability: 10 } as const;
 export const VENUE_WEIGHTS = { proximity: 20, fit: 10 } as const;
 
-function localParts(at: Date): { weekday: number; minutes: number; day: string } {
+function localParts(at: Date): { weekday: number; minutes: number } {
   const local = new Date(at.getTime() + SHANGHAI_OFFSET_MS);
   const weekday = local.getUTCDay() === 0 ? 7 : local.getUTCDay();
-  return { weekday, minutes: local.getUTCHours() * 60 + local.getUTCMinutes(), day: local.toISOString().slice(0, 10) };
+  return { weekday, minutes: local.getUTCHours() * 60 + local.getUTCMinutes() };
 }
 
-/** "HH:MM" as minutes after midnight. */
-export const toMinutes = (hhmm: string): number => {
+const parseMinutes = (hhmm: string): number => {
   const [h, m] = hhmm.split(':').map(Number);
   return (h ?? 0) * 60 + (m ?? 0);
 };
 
+/** Parsed "HH:MM" strings: a day has 1,441 of them, and candidates read every window of ~1,000 volunteers per request. */
+const MINUTES = new Map<string, number>();
+const MINUTES_CAP = 4096;
+
+/** "HH:MM" as minutes after midnight. */
+export const toMinutes = (hhmm: string): number => {
+  let minutes = MINUTES.get(hhmm);
+  if (minutes === undefined) {
+    minutes = parseMinutes(hhmm);
+    if (MINUTES.size >= MINUTES_CAP) MINUTES.clear();
+    MINUTES.set(hhmm, minutes);
+  }
+  return minutes;
+};
+
+const DAY_MINUTES = 24 * 60;
+
 /**
  * A slot in Beijing wall time: its weekday and its start and end in minutes after
- * midnight (the end may pass 1440 when the slot runs past midnight: no window covers it).
+ * that day's midnight (the end passes 1440 when the slot runs past midnight).
  * Worked out once per slot, not once per volunteer.
  */
 export interface LocalSlot {
   weekday: number;
   startMinutes: number;
   endMinutes: number;
-  isOneDay: boolean;
 }
 
 export function localSlot(start: Date, end: Date): LocalSlot {
   const from = localParts(start);
-  const to = localParts(new Date(end.getTime() - 1));
-  return {
-    weekday: from.weekday,
-    startMinutes: from.minutes,
-    endMinutes: from.minutes + Math.round((end.getTime() - start.getTime()) / 60000),
-    isOneDay: from.day === to.day,
-  };
+  return { weekday: from.weekday, startMinutes: from.minutes, endMinutes: from.minutes + Math.round((end.getTime() - start.getTime()) / 60000) };
 }
 
-/** The slot lies inside one weekly window on its own day, and touches no dated exception. */
+/** The slot cut at each Beijing midnight: a piece per day it touches, in that day's minutes. */
+function dayPieces(local: LocalSlot): LocalSlot[] {
+  const pieces: LocalSlot[] = [];
+  for (let day = 0; day * DAY_MINUTES < local.endMinutes; day++) {
+    const offset = day * DAY_MINUTES;
+    pieces.push({
+      weekday: ((local.weekday - 1 + day) % 7) + 1,
+      startMinutes: Math.max(local.startMinutes, offset) - offset,
+      endMinutes: Math.min(local.endMinutes, offset + DAY_MINUTES) - offset,
+    });
+  }
+  return pieces;
+}
+
+/** One day's part of a slot lies inside one weekly window of its weekday. */
+function isInsideWindow(availability: VolunteerFacts['availability'], p: LocalSlot): boolean {
+  return availability.some((w) => w.weekday === p.weekday && toMinutes(w.start) <= p.startMinutes && p.endMinutes <= toMinutes(w.end));
+}
+
+/**
+ * Each day's part of the slot lies inside one weekly window of that weekday (a slot
+ * past midnight needs a window to 24:00 and one from 00:00 the next day), and the slot
+ * touches no dated exception.
+ */
 export function isAvailable(v: Pick<VolunteerFacts, 'availability' | 'unavailable'>, start: Date, end: Date, local: LocalSlot = localSlot(start, end)): boolean {
-  if (!local.isOneDay) return false;
-  const isInsideWindow = v.availability.some((w) => w.weekday === local.weekday && toMinutes(w.start) <= local.startMinutes && local.endMinutes <= toMinutes(w.end));
-  return isInsideWindow && !v.unavailable.some((u) => windowsOverlap(u, { start, end }));
+  const isInsideWindows = local.endMinutes <= DAY_MINUTES ? isInsideWindow(v.availability, local) : dayPieces(local).every((p) => isInsideWindow(v.availability, p));
+  return isInsideWindows && !v.unavailable.some((u) => windowsOverlap(u, { start, end }));
 }
 
 export function ineligibility(v: VolunteerFacts, slot: SlotFacts, local: LocalSlot = localSlot(slot.start, slot.end)): IneligibleReason[] {

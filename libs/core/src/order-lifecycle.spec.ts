@@ -6,6 +6,7 @@ import {
   ORDER_STATUSES,
   type OrderStatus,
   type RelationContext,
+  RESTARTS_STAGE,
   SYSTEM_ACTOR,
   type SystemActor,
   TRANSITIONS,
@@ -15,6 +16,7 @@ const order = (status: OrderStatus): OrderFacts => ({
   status,
   requesterId: 'u-requester',
   communityCode: '110108001001',
+  districtCode: '110108',
   departmentId: 'dep-1',
   organizationId: 'org-accepting',
   offeredOrganizationId: 'org-offered',
@@ -47,6 +49,7 @@ const ACTORS: Record<string, { actor: Actor | SystemActor; ctx?: RelationContext
   assignedVolunteer: { actor: actor('u-vol', 'volunteer', { organizationId: 'org-accepting', volunteerId: 'v-1' }), ctx: { isAssignedVolunteer: true } },
   otherVolunteer: { actor: actor('u-vol2', 'volunteer', { organizationId: 'org-accepting', volunteerId: 'v-2' }), ctx: { isAssignedVolunteer: false } },
   coordinator: { actor: actor('u-coord', 'district_coordinator', { districtCode: '110108' }) },
+  otherCoordinator: { actor: actor('u-coord2', 'district_coordinator', { districtCode: '110105' }) },
   cityAdmin: { actor: actor('u-admin', 'city_admin') },
   system: { actor: SYSTEM_ACTOR },
 };
@@ -72,6 +75,7 @@ const EXPECTED: Record<OrderAction, { to: OrderStatus | 'same'; allowed: Record<
   cancel: { to: 'cancelled', allowed: { requester: BEFORE_SCHEDULING, communityStaff: [...BEFORE_SCHEDULING, 'scheduled'] } },
   close: { to: 'closed', allowed: { system: ['completed'] } },
   expire: { to: 'expired', allowed: { system: BEFORE_SCHEDULING } },
+  reassign: { to: 'dispatched', allowed: { coordinator: ['submitted', 'dispatched', 'claimed'], cityAdmin: ['submitted', 'dispatched', 'claimed'] } },
 };
 
 describe('order lifecycle table', () => {
@@ -107,6 +111,11 @@ describe('order lifecycle table', () => {
       allowed: false,
       reason: 'forbidden',
     });
+  });
+
+  it('reassign restarts the stage it leads to, so the SLA timers count from it', () => {
+    expect(RESTARTS_STAGE).toEqual(['order.reassigned']);
+    expect(TRANSITIONS.find((r) => r.action === 'reassign')).toMatchObject({ eventType: 'order.reassigned', to: 'dispatched' });
   });
 
   it('every rule names the notification it emits', () => {

@@ -1,4 +1,4 @@
-import { canSeeContactPhone, maskPhone } from './phone';
+import { canSeeContactPhone, maskPhone, normalizeMainlandMobile } from './phone';
 
 describe('contact phone masking', () => {
   it('keeps the first three and last four digits', () => {
@@ -24,5 +24,16 @@ describe('contact phone masking', () => {
     expect(canSeeContactPhone(viewer('u6', 'district_coordinator'), order)).toBe(false);
     expect(canSeeContactPhone(viewer('u7', 'city_admin'), order)).toBe(false);
     expect(canSeeContactPhone(viewer('u8', 'resident', '110108001001'), order)).toBe(false);
+  });
+});
+
+describe('mainland mobile numbers', () => {
+  it('keeps the 11 digits and drops +86', () => {
+    expect(normalizeMainlandMobile('13812341234')).toBe('13812341234');
+    expect(normalizeMainlandMobile('+8613812341234')).toBe('13812341234');
+  });
+
+  it.each(['12812341234', '1381234123', '138123412345', '+85213812341234', '8613812341234', '138-1234-1234', ''])('refuses %p', (input) => {
+    expect(normalizeMainlandMobile(input)).toBeNull();
   });
 });

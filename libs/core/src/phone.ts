@@ -16,3 +16,15 @@ export function canSeeContactPhone(
     (actor.role === 'org_admin' && order.organizationId !== null && actor.organizationId === order.organizationId)
   );
 }
+
+/** A mainland China mobile number as accounts store it: 11 digits, 1[3-9]…, no country code. */
+export const MAINLAND_MOBILE = /^1[3-9]\d{9}$/;
+
+/** What the sign-up endpoints accept: the 11 digits, optionally after +86. */
+export const MAINLAND_MOBILE_INPUT = /^(\+86)?1[3-9]\d{9}$/;
+
+/** `+8613812341234` → `13812341234`; null for anything that is not a mainland mobile number. */
+export function normalizeMainlandMobile(input: string): string | null {
+  const digits = input.startsWith('+86') ? input.slice(3) : input;
+  return MAINLAND_MOBILE.test(digits) ? digits : null;
+}

@@ -20,6 +20,11 @@ export interface Actor {
   departmentId: string | null;
   organizationId: string | null;
   districtCode: string | null;
+  /**
+   * The user's volunteer profile (volunteers.user_id = userId), read from the database on each
+   * request, whatever the role: a resident approved by an organisation keeps its role and
+   * volunteers too (DESIGN.md §10). Volunteer actions and scopes look at this, never at `role`.
+   */
   volunteerId: string | null;
 }
 

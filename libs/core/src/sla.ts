@@ -27,5 +27,11 @@ export interface SlaHours {
 export const slaDueAt = (enteredAt: Date, stage: SlaStage, hours: SlaHours): Date =>
   new Date(enteredAt.getTime() + hours[stage] * 3600 * 1000);
 
+/** An urgent order's deadlines (应急科普): every stage's hours times `SLA_URGENT_FACTOR`. */
+export const slaHoursFor = (hours: SlaHours, isUrgent: boolean, urgentFactor: number): SlaHours =>
+  isUrgent
+    ? { dispatch: hours.dispatch * urgentFactor, claim: hours.claim * urgentFactor, accept: hours.accept * urgentFactor, schedule: hours.schedule * urgentFactor }
+    : hours;
+
 /** Statuses an order may expire from: it was never scheduled. */
 export const EXPIRABLE_STATUSES: readonly OrderStatus[] = ['submitted', 'dispatched', 'claimed', 'accepted'];

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { findLikelyDuplicates } from './duplicates';
-import { formatEventTime, preferredWindowProblems, windowsOverlap } from './time-window';
+import { formatEventTime, isBeyondHorizon, occurrenceWindows, preferredWindowProblems, shiftInstant, windowsOverlap } from './time-window';
 
 const hour = 3600_000;
 const day = 24 * hour;
@@ -50,5 +50,27 @@ describe('event time for people', () => {
   it('is written in Shanghai time', () => {
     expect(formatEventTime(new Date('2027-03-14T01:00:00Z'), new Date('2027-03-14T03:00:00Z'))).toBe('2027年3月14日 09:00–11:00');
     expect(formatEventTime(new Date('2027-03-14T15:00:00Z'), new Date('2027-03-14T17:00:00Z'))).toBe('2027年3月14日 23:00 – 2027年3月15日 01:00');
+  });
+});
+
+describe('series occurrences (常态化)', () => {
+  it('shifts by weeks, keeping the length of each window', () => {
+    const w = { start: new Date('2027-01-05T01:00:00Z'), end: new Date('2027-01-05T03:00:00Z') };
+    expect(occurrenceWindows([w], 'week', 2)).toEqual([{ start: new Date('2027-01-19T01:00:00Z'), end: new Date('2027-01-19T03:00:00Z') }]);
+  });
+
+  it('shifts by Shanghai calendar months, clamping to the last day of a shorter month', () => {
+    // 09:00 on 31 January in Shanghai is 01:00 UTC the same day.
+    expect(shiftInstant(new Date('2027-01-31T01:00:00Z'), 'month', 1)).toEqual(new Date('2027-02-28T01:00:00Z'));
+    expect(shiftInstant(new Date('2028-01-31T01:00:00Z'), 'month', 1)).toEqual(new Date('2028-02-29T01:00:00Z'));
+    expect(shiftInstant(new Date('2027-01-31T01:00:00Z'), 'month', 3)).toEqual(new Date('2027-04-30T01:00:00Z'));
+    // 07:00 on the 1st in Shanghai is still the previous day in UTC: the local day counts.
+    expect(shiftInstant(new Date('2027-02-28T23:00:00Z'), 'month', 1)).toEqual(new Date('2027-03-31T23:00:00Z'));
+    expect(shiftInstant(new Date('2027-11-15T02:00:00Z'), 'month', 2)).toEqual(new Date('2028-01-15T02:00:00Z'));
+  });
+
+  it('knows the booking horizon', () => {
+    expect(isBeyondHorizon({ start: at(day), end: at(180 * day) }, now)).toBe(false);
+    expect(isBeyondHorizon({ start: at(day), end: at(180 * day + 1) }, now)).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import { toCsv } from '@kepu/http';
 import type { CoverageFigures } from '@kepu/core';
-import type { CoverageGapView } from './coverage.dto';
+import type { CoverageGapView, CoverageTrendView } from './coverage.dto';
 
 export interface CoverageCsvRow {
   level: 'district' | 'subdistrict';
@@ -55,3 +55,6 @@ export function coverageCsv(rows: CoverageCsvRow[]): string {
 const GAP_COLUMNS = ['communityCode', 'communityName', 'subdistrictCode', 'subdistrictName', 'lastServedAt', 'daysSinceService', 'pendingOrders'] as const;
 
 export const gapsCsv = (items: CoverageGapView[]): string => toCsv(GAP_COLUMNS, items.map((item) => GAP_COLUMNS.map((column) => item[column])));
+
+const TREND_COLUMNS = ['from', 'to', 'coveredCommunities', 'coverage'] as const;
+export const trendCsv = (trend: CoverageTrendView): string => toCsv(TREND_COLUMNS, trend.weeks.map((week) => TREND_COLUMNS.map((column) => week[column])));

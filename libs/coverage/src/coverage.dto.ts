@@ -1,8 +1,8 @@
-import { MAX_PERIOD_DAYS } from '@kepu/core';
+import { AUDIENCE_CODES, MAX_PERIOD_DAYS } from '@kepu/core';
 import { PageQueryDto } from '@kepu/http';
 import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, Matches, Max, MaxLength, Min } from 'class-validator';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -27,6 +27,17 @@ export class CoverageGapsQueryDto extends PageQueryDto {
   @Min(1)
   @Max(MAX_PERIOD_DAYS)
   days?: number;
+
+  @ApiPropertyOptional({
+    enum: AUDIENCE_CODES,
+    example: 'elderly',
+    description: 'one key population (重点人群): the communities where no order for this audience was delivered in the last N days; pending orders of that audience',
+  })
+  @IsOptional()
+  @MaxLength(40)
+  @Matches(/^[a-z_]+$/, { message: 'audience must be an audience code' })
+  @IsIn(AUDIENCE_CODES, { message: `audience must be one of ${AUDIENCE_CODES.join(', ')}` })
+  audience?: string;
 }
 
 export class AudienceFiguresView {
@@ -83,4 +94,30 @@ export class CoverageGapView {
 export class CoverageGapPageView {
   @ApiProperty({ type: [CoverageGapView] }) items: CoverageGapView[];
   @ApiProperty({ nullable: true, type: 'string' }) nextCursor: string | null;
+}
+
+export const MAX_TREND_WEEKS = 104;
+
+export class CoverageTrendQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_TREND_WEEKS, default: 12, description: 'how many 7-day weeks, the last one ending today (Asia/Shanghai)' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_TREND_WEEKS)
+  weeks?: number;
+}
+
+export class CoverageTrendWeekView {
+  @ApiProperty({ example: '2026-11-22', description: 'first day of the week (Asia/Shanghai), included' }) from: string;
+  @ApiProperty({ example: '2026-11-28', description: 'last day, included' }) to: string;
+  @ApiProperty({ description: 'communities with a delivered order whose event was in the week' }) coveredCommunities: number;
+  @ApiProperty({ description: 'coveredCommunities / communities, 0–1, 4 decimals' }) coverage: number;
+}
+
+export class CoverageTrendView {
+  @ApiProperty({ example: '110108' }) districtCode: string;
+  @ApiProperty({ example: '海淀区' }) districtName: string;
+  @ApiProperty() communities: number;
+  @ApiProperty({ type: [CoverageTrendWeekView], description: 'oldest week first' }) weeks: CoverageTrendWeekView[];
 }

@@ -1,7 +1,10 @@
 import {
   type Actor,
   coverageFigures,
+  coverageRatio,
   coverageScope,
+  dayFromNumber,
+  dayNumber,
   DEFAULT_GAP_DAYS,
   daysSince,
   gapCutoffDay,
@@ -9,6 +12,7 @@ import {
   type Period,
   resolvePeriod,
   rollupPlan,
+  shanghaiDay,
   ValidationError,
   yearMasks,
 } from '@kepu/core';
@@ -19,6 +23,8 @@ import { coverageCsv } from './coverage-csv';
 import type {
   CoverageGapsQueryDto,
   CoverageGapView,
+  CoverageTrendQueryDto,
+  CoverageTrendView,
   CoveragePeriodQueryDto,
   DistrictCoverageDetailView,
   DistrictCoverageView,
@@ -27,6 +33,7 @@ import type {
 import { CoverageRepository, type GapPosition } from './coverage.repository';
 
 const DEFAULT_PAGE_SIZE = 20;
+const DEFAULT_TREND_WEEKS = 12;
 /** Regions are reference data that only an import changes: their names and community counts are kept this long. */
 const REGIONS_TTL_MS = 60_000;
 
@@ -150,7 +157,7 @@ export class CoverageService {
     // A CSV without ?limit is the whole list: bounded by the district's communities.
     const limit = query.limit ?? (isCsv ? Number.MAX_SAFE_INTEGER : DEFAULT_PAGE_SIZE);
     const after = query.cursor ? decodeGapCursor(query.cursor) : null;
-    const rows = await this.repository.gaps(code, gapCutoffDay(days, now), Math.min(limit + 1, 1_000_000), after);
+    const rows = await this.repository.gaps(code, gapCutoffDay(days, now), Math.min(limit + 1, 1_000_000), after, query.audience ?? null);
     const hasMore = rows.length > limit;
     const page = hasMore ? rows.slice(0, limit) : rows;
     const last = page[page.length - 1];
@@ -165,6 +172,24 @@ export class CoverageService {
         pendingOrders: r.pendingOrders,
       })),
       nextCursor: hasMore && last ? encodeGapCursor({ lastServedAt: last.lastServedAt, code: last.communityCode }) : null,
+    };
+  }
+
+  /** Covered communities per 7-day week, the last week ending today (Shanghai), oldest first: the dashboard's trend line. */
+  async trend(actor: Actor, code: string, query: CoverageTrendQueryDto, now = new Date()): Promise<CoverageTrendView> {
+    const district = await this.findDistrict(actor, code);
+    const weeks = query.weeks ?? DEFAULT_TREND_WEEKS;
+    const today = dayNumber(shanghaiDay(now)) ?? 0;
+    const periods: Period[] = Array.from({ length: weeks }, (_, i) => {
+      const last = today - 7 * (weeks - 1 - i);
+      return { from: dayFromNumber(last - 6), to: dayFromNumber(last) };
+    });
+    const covered = await this.repository.coveredPerWindow(code, periods.map((p) => yearMasks(p)));
+    return {
+      districtCode: district.code,
+      districtName: district.name,
+      communities: district.communityCount,
+      weeks: periods.map((p, i) => ({ ...p, coveredCommunities: covered.get(i) ?? 0, coverage: coverageRatio(covered.get(i) ?? 0, district.communityCount) })),
     };
   }
 

@@ -5,3 +5,6 @@ export * from './uuid-param.pipe';
 export * from './csv';
 export * from './password.validator';
 export * from './json-body';
+export * from './rate-limit.module';
+export * from './rate-limit.service';
+export * from './limited-write';

@@ -1,6 +1,6 @@
 import { type FieldError, ValidationError } from '@kepu/core';
 import { applyDecorators, ValidationPipe, type ValidationError as ClassValidatorError } from '@nestjs/common';
-import { IsISO8601, Matches, ValidateIf } from 'class-validator';
+import { IsISO8601, Matches, MaxLength, ValidateIf } from 'class-validator';
 
 function flatten(errors: ClassValidatorError[], prefix = ''): FieldError[] {
   return errors.flatMap((e) => {
@@ -39,4 +39,8 @@ export const IsInstant = () =>
   applyDecorators(
     IsISO8601({ strict: true, strictSeparator: true }),
     Matches(WITH_OFFSET, { message: '$property must be an ISO 8601 time with an offset, e.g. 2027-03-14T09:00:00+08:00' }),
+    MaxLength(INSTANT_MAX_LENGTH),
   );
+
+/** The longest instant taken: 2027-03-14T09:00:00.123456789+08:00 is 35 characters. */
+export const INSTANT_MAX_LENGTH = 40;

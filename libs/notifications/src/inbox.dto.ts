@@ -32,6 +32,10 @@ export class NotificationPreferencesDto {
   @ApiProperty() @IsBoolean() email: boolean;
   @ApiProperty() @IsBoolean() wechat: boolean;
   @ApiProperty({ description: 'Hold non-urgent SMS between 22:00 and 07:00 Asia/Shanghai' }) @IsBoolean() quietHours: boolean;
+  @ApiPropertyOptional({ description: 'Be told of events published in your community (event.published); absent: unchanged, on by default' })
+  @IsOptional()
+  @IsBoolean()
+  events?: boolean;
 }
 
 export class DeliveriesQueryDto extends PageQueryDto {
@@ -43,7 +47,7 @@ export class DeliveriesQueryDto extends PageQueryDto {
 
 export class DeliveryView {
   @ApiProperty({ format: 'uuid', description: 'deliveryId, stable across retries' }) id: string;
-  @ApiProperty({ format: 'uuid' }) userId: string;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'null for a bare address with no account (a sign-up code)' }) userId: string | null;
   @ApiProperty({ enum: ['sms', 'email', 'wechat'] }) channel: string;
   @ApiProperty() type: string;
   @ApiProperty({ type: String, nullable: true, format: 'uuid' }) orderId: string | null;

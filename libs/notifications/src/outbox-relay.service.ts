@@ -5,7 +5,7 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { OutboxRepository, type UnpublishedMessage } from './outbox.repository';
-import { type CoverageJob, JOB_IDS, type NotificationsJob, OUTBOX_JOBS, QUEUES, type TimersJob } from './queue-catalogue';
+import { COVERAGE_BATCH, type CoverageJob, hasStageTimers, JOB_IDS, type NotificationsJob, OUTBOX_JOBS, QUEUES } from './queue-catalogue';
 
 const BATCH_SIZE = 200;
 /** A queue that does not answer in this time is treated as down; the rows stay unpublished. */
@@ -17,6 +17,19 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
     timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The batch's orders, COVERAGE_BATCH to a job: a refresh recomputes an order from its current state, so one per order per batch is enough. */
+function coverageJobs(messages: (UnpublishedMessage & { orderId: string })[]): { name: 'refresh-order'; data: CoverageJob['data']; opts: { jobId: string } }[] {
+  const jobs = [];
+  for (let i = 0; i < messages.length; i += COVERAGE_BATCH) {
+    const chunk = messages.slice(i, i + COVERAGE_BATCH);
+    const first = chunk[0];
+    if (!first) continue;
+    const orderIds = [...new Set(chunk.map((m) => m.orderId))];
+    jobs.push({ name: 'refresh-order' as const, data: { orderId: first.orderId, outboxId: first.id, orderIds }, opts: { jobId: JOB_IDS.coverageBatch(chunk.map((m) => m.id)) } });
+  }
+  return jobs;
 }
 
 /**
@@ -40,7 +53,6 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
     private readonly outbox: OutboxRepository,
     private readonly config: AppConfig,
     @InjectQueue(QUEUES.notifications) private readonly notifications: Queue<NotificationsJob['data'], void, NotificationsJob['name']>,
-    @InjectQueue(QUEUES.timers) private readonly timers: Queue<TimersJob['data'], void, TimersJob['name']>,
     @InjectQueue(QUEUES.coverage) private readonly coverage: Queue<CoverageJob['data'], void, CoverageJob['name']>,
   ) {}
 
@@ -60,17 +72,14 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
   /** Publishes one batch; returns how many rows it published. */
   publishBatch(): Promise<number> {
     return this.outbox.publishNext(BATCH_SIZE, async (messages) => {
-      const notified = messages.filter((m) => isNotified(m.type));
-      const orderEvents = messages.filter((m) => m.orderId !== null && m.type.startsWith('order.'));
+      // One fan-out job per message someone is told of or that moves an order's stage timers (the job does both).
+      const fannedOut = messages.filter((m) => isNotified(m.type) || (m.orderId !== null && hasStageTimers(m.type)));
       // Anything about an order (transitions, creation, SLA breaches…) may change its coverage figures.
       const aboutOrders = messages.filter((m): m is UnpublishedMessage & { orderId: string } => m.orderId !== null);
       await withTimeout(
         Promise.all([
-          this.notifications.addBulk(notified.map((m) => OUTBOX_JOBS.fanOut(m.id))),
-          this.timers.addBulk(orderEvents.map((m) => OUTBOX_JOBS.stageChanged(m.id))),
-          this.coverage.addBulk(
-            aboutOrders.map((m) => ({ name: 'refresh-order' as const, data: { orderId: m.orderId, outboxId: m.id }, opts: { jobId: JOB_IDS.coverage(m.id) } })),
-          ),
+          this.notifications.addBulk(fannedOut.map((m) => OUTBOX_JOBS.fanOut(m.id, m.type))),
+          this.coverage.addBulk(coverageJobs(aboutOrders)),
         ]),
         PUBLISH_TIMEOUT_MS,
         'the queue',

@@ -1,6 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+
+/** A message to write in the caller's transaction: it is relayed after the commit, or never if the transaction rolls back. */
+export interface NewOutboxMessage {
+  type: string;
+  /** `null` for a message about no order (its recipients are listed in the payload). */
+  orderId: string | null;
+  payload: Record<string, unknown>;
+}
 
 export interface UnpublishedMessage {
   id: string;
@@ -28,5 +36,15 @@ export class OutboxRepository {
       await manager.query(`UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])`, [rows.map((r) => r.id)]);
       return rows.length;
     });
+  }
+
+  /** Appends messages in the caller's transaction; the insert trigger wakes the relay at commit. */
+  async append(manager: EntityManager, messages: NewOutboxMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await manager.query(
+      `INSERT INTO outbox (type, order_id, payload)
+       SELECT m.type, m.order_id, m.payload FROM jsonb_to_recordset($1::jsonb) AS m(type text, order_id uuid, payload jsonb)`,
+      [JSON.stringify(messages.map((m) => ({ type: m.type, order_id: m.orderId, payload: m.payload })))],
+    );
   }
 }

@@ -15,15 +15,16 @@ export class QueueResyncRepository {
    * fan-out job was lost or never ran. A message whose rule had no recipient left is
    * listed too; fanning it out again writes nothing.
    */
-  async publishedWithoutNotifications(types: string[], since: Date): Promise<string[]> {
-    const rows = await this.dataSource.query<{ id: string }[]>(
-      `SELECT o.id FROM outbox o
+  async publishedWithoutNotifications(types: string[], since: Date): Promise<{ id: string; type: string }[]> {
+    const rows = await this.dataSource.query<{ id: string; type: string }[]>(
+      `SELECT o.id, o.type FROM outbox o
        WHERE o.published_at IS NOT NULL AND o.created_at >= $2 AND o.type = ANY($1::text[])
          AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.source_id = o.id)
+         AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.source_id = o.id) -- a bare-phone message has deliveries only
        ORDER BY o.created_at`,
       [types, since],
     );
-    return rows.map((r) => r.id);
+    return rows;
   }
 
   /** The latest order event of every order in a timed status: a stage-changed job of it reconciles the order's timers. */

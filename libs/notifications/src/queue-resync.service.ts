@@ -77,7 +77,7 @@ export class QueueResyncService implements OnApplicationBootstrap, OnApplication
 
   private async resync(): Promise<void> {
     const lost = await this.repository.publishedWithoutNotifications(Object.keys(NOTIFICATION_RULES), new Date(Date.now() - FAN_OUT_LOOKBACK_MS));
-    for (let i = 0; i < lost.length; i += BULK) await this.notifications.addBulk(lost.slice(i, i + BULK).map((id) => OUTBOX_JOBS.fanOut(id)));
+    for (let i = 0; i < lost.length; i += BULK) await this.notifications.addBulk(lost.slice(i, i + BULK).map((m) => OUTBOX_JOBS.fanOut(m.id, m.type)));
     const events = await this.repository.latestEventOfTimedOrders();
     for (let i = 0; i < events.length; i += BULK) await this.timers.addBulk(events.slice(i, i + BULK).map((id) => OUTBOX_JOBS.stageChanged(id)));
     const deliveries = await this.repository.pendingDeliveries();

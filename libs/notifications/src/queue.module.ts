@@ -44,6 +44,7 @@ export function queueConnection(config: AppConfig): ConnectionOptions {
       { name: QUEUES.deliveries, defaultJobOptions: DEFAULT_JOB_OPTIONS.deliveries },
       { name: QUEUES.timers, defaultJobOptions: DEFAULT_JOB_OPTIONS.timers },
       { name: QUEUES.coverage, defaultJobOptions: DEFAULT_JOB_OPTIONS.coverage },
+      { name: QUEUES.broadcasts, defaultJobOptions: DEFAULT_JOB_OPTIONS.broadcasts },
     ),
   ],
   exports: [BullModule],

@@ -1,4 +1,5 @@
-import type { OrderStatus, SlaStage } from '@kepu/core';
+import { type OrderStatus, RESTARTS_STAGE, type SlaStage } from '@kepu/core';
+import { preparedQuery } from '@kepu/db';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -11,16 +12,33 @@ export interface OrderTimes {
   scheduledStart: Date | null;
   scheduledEnd: Date | null;
   completedAt: Date | null;
+  /** 应急科普: shortened deadlines. */
+  urgent: boolean;
 }
 
 @Injectable()
 export class StageTimersRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
+  /** A primary-key read every timer job makes (twice per reconcile): prepared, planned once per connection. */
   async orderTimes(orderId: string): Promise<OrderTimes | null> {
-    const rows = await this.dataSource.query<
-      { status: OrderStatus; version: number; district_code: string; last_window_end: Date; scheduled_start: Date | null; scheduled_end: Date | null; completed_at: Date | null }[]
-    >(`SELECT status, version, district_code, last_window_end, scheduled_start, scheduled_end, completed_at FROM orders WHERE id = $1`, [orderId]);
+    const rows = await preparedQuery<
+      {
+        status: OrderStatus;
+        version: number;
+        district_code: string;
+        last_window_end: Date;
+        scheduled_start: Date | null;
+        scheduled_end: Date | null;
+        completed_at: Date | null;
+        urgent: boolean;
+      }
+    >(
+      this.dataSource,
+      'kepu_order_times',
+      `SELECT status, version, district_code, last_window_end, scheduled_start, scheduled_end, completed_at, urgent FROM orders WHERE id = $1`,
+      [orderId],
+    );
     const r = rows[0];
     return r
       ? {
@@ -31,8 +49,15 @@ export class StageTimersRepository {
           scheduledStart: r.scheduled_start,
           scheduledEnd: r.scheduled_end,
           completedAt: r.completed_at,
+          urgent: r.urgent,
         }
       : null;
+  }
+
+  /** Whether the order was published as an event with sign-ups (libs/events' table, read only). */
+  async isPublished(orderId: string): Promise<boolean> {
+    const rows = await this.dataSource.query<unknown[]>(`SELECT 1 FROM events WHERE order_id = $1`, [orderId]);
+    return rows.length > 0;
   }
 
   /**
@@ -47,11 +72,14 @@ export class StageTimersRepository {
     return rows.length > 0;
   }
 
-  /** The event that last brought the order into `status`: which stretch of the stage a timer belongs to. */
+  /**
+   * The event that last brought the order into `status`, or started it afresh (a reassign):
+   * which stretch of the stage a timer belongs to.
+   */
   async lastEntry(orderId: string, status: OrderStatus): Promise<{ seq: number; at: Date } | null> {
     const rows = await this.dataSource.query<{ seq: number; at: Date }[]>(
-      `SELECT seq, at FROM order_events WHERE order_id = $1 AND to_status = $2 AND from_status IS DISTINCT FROM to_status ORDER BY seq DESC LIMIT 1`,
-      [orderId, status],
+      `SELECT seq, at FROM order_events WHERE order_id = $1 AND to_status = $2 AND (from_status IS DISTINCT FROM to_status OR type = ANY($3::text[])) ORDER BY seq DESC LIMIT 1`,
+      [orderId, status, RESTARTS_STAGE],
     );
     return rows[0] ?? null;
   }

@@ -1,6 +1,6 @@
 import { AppConfig } from '@kepu/config';
-import { EXPIRABLE_STATUSES, formatEventTime, type OrderStatus, SLA_STAGE_LABEL, SLA_STAGE_OF_STATUS, type SlaHours, type SlaStage, slaDueAt } from '@kepu/core';
-import { OrdersService } from '@kepu/orders';
+import { EXPIRABLE_STATUSES, formatEventTime, type OrderStatus, SLA_STAGE_LABEL, SLA_STAGE_OF_STATUS, type SlaHours, slaHoursFor, type SlaStage, slaDueAt } from '@kepu/core';
+import { EscalationsService, OrdersService } from '@kepu/orders';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
@@ -27,75 +27,146 @@ const STATUS_OF_STAGE = Object.fromEntries(Object.entries(SLA_STAGE_OF_STATUS).m
 export class StageTimersService {
   private readonly logger = new Logger(StageTimersService.name);
   private readonly hours: SlaHours;
+  private readonly urgentFactor: number;
 
   constructor(
     config: AppConfig,
     private readonly messages: NotificationsRepository,
     private readonly repository: StageTimersRepository,
     private readonly orders: OrdersService,
+    private readonly escalations: EscalationsService,
     @InjectQueue(QUEUES.timers) private readonly timers: Queue<TimersJob['data'], void, TimersJob['name']>,
   ) {
     this.hours = { dispatch: config.slaDispatchHours, claim: config.slaClaimHours, accept: config.slaAcceptHours, schedule: config.slaScheduleHours };
+    this.urgentFactor = config.slaUrgentFactor;
+  }
+
+  /** The order's deadlines: SLA_URGENT_FACTOR of the normal ones for an urgent order. */
+  private hoursOf(order: OrderTimes): SlaHours {
+    return slaHoursFor(this.hours, order.urgent, this.urgentFactor);
   }
 
   /**
    * Brings the order's timers in line with its current state, not with the message:
-   * stage-changed jobs of one order may run in any order and at once, so each one
-   * reconciles from what the order is now, and again if the order moved meanwhile.
+   * jobs of one order may run in any order and at once, so each one reconciles from
+   * what the order is now, and again if the order moved meanwhile. Used by the resync's
+   * `stage-changed` jobs; the fan-out job of an order message calls `afterOrderMessage`
+   * with what it has read already.
    */
   async onStageChanged(outboxId: string): Promise<void> {
     const message = await this.messages.findOutboxMessage(outboxId);
     if (!message?.orderId) return;
+    await this.afterOrderMessage(message, null, null);
+  }
+
+  /**
+   * The stage timers' part of an order message, inside the message's fan-out job (one
+   * job per event, not two): `known` is the order as the fan-out read it, with `entry`,
+   * the event that brought it into its status, read in the same statement.
+   */
+  async afterOrderMessage(
+    message: { id: string; type: string; orderId: string | null; payload: Record<string, unknown> },
+    known: OrderTimes | null,
+    entry: { seq: number; at: Date } | null,
+    everIn?: ReadonlySet<string>,
+  ): Promise<void> {
+    if (!message.orderId) return;
+    await this.tellAttendees(message);
+    let order = known;
+    let knownEntry: { seq: number; at: Date } | null | undefined = known ? entry : undefined;
+    let history = known ? everIn : undefined;
     for (let round = 0; round < MAX_RECONCILE_ROUNDS; round++) {
-      const order = await this.repository.orderTimes(message.orderId);
+      order ??= await this.repository.orderTimes(message.orderId);
       if (!order) return;
-      await this.reconcile(message.orderId, order);
+      await this.reconcile(message.orderId, order, knownEntry, history);
       const now = await this.repository.orderTimes(message.orderId);
       if (now?.version === order.version) return;
+      order = now;
+      knownEntry = undefined;
+      history = undefined;
     }
   }
 
-  private async reconcile(orderId: string, order: OrderTimes): Promise<void> {
+  /**
+   * A published event's attendees hear of a reschedule (event.changed) and a cancellation
+   * (event.cancelled) as messages of their own, derived here from the order's message under
+   * an id derived from it: the order's transitions need not know about events, and a
+   * stage-changed job that runs twice writes each once.
+   */
+  private async tellAttendees(message: { id: string; type: string; orderId: string | null; payload: Record<string, unknown> }): Promise<void> {
+    if (!message.orderId) return;
+    const isReschedule = message.type === 'order.scheduled' && 'previousStart' in message.payload;
+    const isCancel = message.type === 'order.cancelled';
+    if (!isReschedule && !isCancel) return;
+    if (!(await this.repository.isPublished(message.orderId))) return;
+    const { when, start, end, previousStart, reason } = message.payload;
+    if (isReschedule) await this.repository.announceOnce(`event-changed:${message.id}`, 'event.changed', message.orderId, { when, start, end, previousStart });
+    else await this.repository.announceOnce(`event-cancelled:${message.id}`, 'event.cancelled', message.orderId, { reason });
+  }
+
+  /**
+   * Every timer of the order at once (different job ids: independent). `knownEntry`:
+   * the stretch of the current stage when the caller read it with `order`, else looked up.
+   * `everIn`: every status the order has been in, read with `order`. A timer is only ever
+   * set by a reconcile that saw the order in its status, whose event was committed before
+   * that read and so is in `everIn` of any later read: the timers of statuses the order
+   * never entered cannot exist and are not removed (a reconcile that read before such a
+   * status was entered sees the version move and reconciles again without `everIn`).
+   */
+  private async reconcile(orderId: string, order: OrderTimes, knownEntry?: { seq: number; at: Date } | null, everIn?: ReadonlySet<string>): Promise<void> {
+    const ops: Promise<void>[] = [];
+    const mayExist = (status: OrderStatus): boolean => everIn === undefined || everIn.has(status);
     // SLA: a timer for the stage the order waits in now, for its latest stretch there; none for the others.
     const current = SLA_STAGE_OF_STATUS[order.status];
     for (const stage of SLA_STAGES) {
       const jobId = JOB_IDS.slaDue(orderId, stage);
       if (stage !== current) {
-        await this.removeTimer(jobId);
+        if (mayExist(STATUS_OF_STAGE[stage])) ops.push(this.removeTimer(jobId));
         continue;
       }
-      const entry = await this.repository.lastEntry(orderId, order.status);
-      if (!entry) continue;
-      await this.ensure<Extract<TimersJob, { name: 'sla-due' }>>('sla-due', { orderId, stage, enteredSeq: entry.seq }, jobId, slaDueAt(entry.at, stage, this.hours), (d) => d.enteredSeq === entry.seq);
+      ops.push(
+        (async () => {
+          const entry = knownEntry !== undefined ? knownEntry : await this.repository.lastEntry(orderId, order.status);
+          if (!entry) return;
+          await this.ensure<Extract<TimersJob, { name: 'sla-due' }>>(
+            'sla-due',
+            { orderId, stage, enteredSeq: entry.seq },
+            jobId,
+            slaDueAt(entry.at, stage, this.hoursOf(order)),
+            (d) => d.enteredSeq === entry.seq,
+          );
+        })(),
+      );
     }
     // Expiry while not yet scheduled.
-    if (EXPIRABLE_STATUSES.includes(order.status)) await this.ensure('expire-due', { orderId }, JOB_IDS.expireDue(orderId), order.lastWindowEnd, () => true);
-    else await this.removeTimer(JOB_IDS.expireDue(orderId));
+    if (EXPIRABLE_STATUSES.includes(order.status)) ops.push(this.ensure('expire-due', { orderId }, JOB_IDS.expireDue(orderId), order.lastWindowEnd, () => true));
+    else ops.push(this.removeTimer(JOB_IDS.expireDue(orderId)));
     // Event reminders for the time the event has now.
     for (const kind of ['24h', '2h'] as const) {
       const jobId = JOB_IDS.reminderDue(orderId, kind);
       const remindAt = order.scheduledStart ? new Date(order.scheduledStart.getTime() - REMINDER_LEAD_MS[kind]) : null;
       if (order.status === 'scheduled' && order.scheduledStart && remindAt && remindAt.getTime() > Date.now()) {
         const start = order.scheduledStart.toISOString();
-        await this.ensure<Extract<TimersJob, { name: 'reminder-due' }>>('reminder-due', { orderId, kind, start }, jobId, remindAt, (d) => d.start === start);
-      } else await this.removeTimer(jobId);
+        ops.push(this.ensure<Extract<TimersJob, { name: 'reminder-due' }>>('reminder-due', { orderId, kind, start }, jobId, remindAt, (d) => d.start === start));
+      } else if (mayExist('scheduled')) ops.push(this.removeTimer(jobId));
     }
     // After completion: the rating reminder and closing an unrated order.
     if (order.status === 'completed' && order.completedAt) {
       const completedAt = order.completedAt.getTime();
-      await this.ensure('rating-reminder-due', { orderId }, JOB_IDS.ratingReminderDue(orderId), new Date(completedAt + RATING_REMINDER_AFTER_MS), () => true);
-      await this.ensure('close-due', { orderId }, JOB_IDS.closeDue(orderId), new Date(completedAt + CLOSE_UNRATED_AFTER_MS), () => true);
-    } else {
-      await this.removeTimer(JOB_IDS.ratingReminderDue(orderId));
-      await this.removeTimer(JOB_IDS.closeDue(orderId));
+      ops.push(this.ensure('rating-reminder-due', { orderId }, JOB_IDS.ratingReminderDue(orderId), new Date(completedAt + RATING_REMINDER_AFTER_MS), () => true));
+      ops.push(this.ensure('close-due', { orderId }, JOB_IDS.closeDue(orderId), new Date(completedAt + CLOSE_UNRATED_AFTER_MS), () => true));
+    } else if (mayExist('completed')) {
+      ops.push(this.removeTimer(JOB_IDS.ratingReminderDue(orderId)));
+      ops.push(this.removeTimer(JOB_IDS.closeDue(orderId)));
     }
+    await Promise.all(ops);
   }
 
   /** Keeps a delayed timer whose data still fits, replaces one that does not, adds a missing one. */
   private async ensure<J extends TimersJob>(name: J['name'], data: J['data'], jobId: string, at: Date, fits: (existing: J['data']) => boolean): Promise<void> {
     const existing = await this.timers.getJob(jobId);
     if (existing && (await existing.isDelayed()) && fits(existing.data as J['data'])) return;
-    await this.schedule(name, data, jobId, at);
+    await this.schedule(name, data, jobId, at, existing === undefined);
   }
 
   async onSlaDue(orderId: string, stage: SlaStage, enteredSeq: number): Promise<void> {
@@ -104,11 +175,12 @@ export class StageTimersService {
     if (!order || order.status !== status) return; // the stage was finished in time
     const entry = await this.repository.lastEntry(orderId, status);
     if (!entry || entry.seq !== enteredSeq) return; // left and re-entered: the newer timer decides
-    const dueAt = slaDueAt(entry.at, stage, this.hours);
+    const dueAt = slaDueAt(entry.at, stage, this.hoursOf(order));
     if (dueAt.getTime() > Date.now()) {
       await this.schedule('sla-due', { orderId, stage, enteredSeq }, JOB_IDS.slaDue(orderId, stage), dueAt);
       return;
     }
+    const breachedAt = new Date();
     const isRecorded = await this.repository.recordBreach({
       orderId,
       districtCode: order.districtCode,
@@ -119,6 +191,8 @@ export class StageTimersService {
       label: SLA_STAGE_LABEL[stage],
     });
     if (isRecorded) this.logger.log({ orderId, stage }, 'SLA breached');
+    // The coordinators' worklist; idempotent, so a timer that runs again after a crash here still opens it.
+    await this.escalations.openForBreach({ orderId, stage, status, enteredSeq, dueAt, breachedAt });
   }
 
   async onExpireDue(orderId: string): Promise<void> {
@@ -152,9 +226,10 @@ export class StageTimersService {
     await this.orders.closeUnrated(orderId, CLOSE_UNRATED_AFTER_MS);
   }
 
-  private async schedule(name: TimersJob['name'], data: TimersJob['data'], jobId: string, at: Date): Promise<void> {
+  /** `isAbsent`: the caller just found no job of this id, so there is nothing to replace. */
+  private async schedule(name: TimersJob['name'], data: TimersJob['data'], jobId: string, at: Date, isAbsent = false): Promise<void> {
     // A timer of the same id left from an earlier stretch of the stage is replaced.
-    await this.removeTimer(jobId);
+    if (!isAbsent) await this.removeTimer(jobId);
     await this.timers.add(name, data, { jobId, delay: Math.max(0, at.getTime() - Date.now()) });
   }
 

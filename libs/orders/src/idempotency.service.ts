@@ -1,4 +1,5 @@
 import { BusinessRuleError, ConflictError, ValidationError } from '@kepu/core';
+import type { IdempotentReplays } from '@kepu/http';
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { IdempotencyRepository } from './idempotency.repository';
@@ -19,14 +20,24 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/** The hash an Idempotency-Key's first request is remembered by: key order in objects does not matter. */
+export function idempotencyRequestHash(body: unknown): string {
+  return createHash('sha256').update(canonicalJson(body)).digest('hex');
+}
+
 /**
  * Idempotency-Key semantics of API.md: the same key and body answer the first
  * response again; another body is 422; a first request still running is 409.
  * The work itself must store its answer in the same transaction as its writes.
  */
 @Injectable()
-export class IdempotencyService {
+export class IdempotencyService implements IdempotentReplays {
   constructor(private readonly records: IdempotencyRepository) {}
+
+  /** Whether this key of the user already answered (its repeat replays, writing nothing): for @LimitedWrite. */
+  async isAnswered(userId: string, key: string): Promise<boolean> {
+    return (await this.records.find(userId, key))?.isCompleted === true;
+  }
 
   static validateKey(key: string): void {
     if (key.length === 0 || key.length > IDEMPOTENCY_KEY_MAX_LENGTH || !/^[\x21-\x7e]+$/.test(key))
@@ -37,7 +48,7 @@ export class IdempotencyService {
 
   async run<T>(userId: string, key: string, body: unknown, work: () => Promise<T>): Promise<IdempotentOutcome<T>> {
     IdempotencyService.validateKey(key);
-    const requestHash = createHash('sha256').update(canonicalJson(body)).digest('hex');
+    const requestHash = idempotencyRequestHash(body);
     if (!(await this.records.tryStart(userId, key, requestHash))) {
       const existing = await this.records.find(userId, key);
       if (existing && existing.requestHash !== requestHash)

@@ -1,6 +1,11 @@
+export * from './clock.module';
+export * from './escalations.dto';
+export * from './escalations.service';
 export * from './idempotency.service';
+export * from './order-fulfilment';
 export * from './order.view';
 export * from './orders.dto';
 export * from './orders.module';
-export * from './orders.repository';
+export type { ExtraMessage, OrderPatch, OrderRecord } from './orders.repository';
 export * from './orders.service';
+export * from './transactions';

@@ -36,6 +36,8 @@ export function toOrderView(order: OrderRecord, viewer: Actor): OrderView {
     openSlots: order.openSlots,
     attendance: order.attendance,
     summary: order.summary,
+    urgent: order.urgent,
+    seriesId: order.seriesId,
     createdAt: order.createdAt.toISOString(),
     updatedAt: order.updatedAt.toISOString(),
   };

@@ -7,7 +7,7 @@ import {
   type OrderStatus,
   TOPIC_CODES,
 } from '@kepu/core';
-import { IsInstant, IsOmittable, PageQueryDto } from '@kepu/http';
+import { INSTANT_MAX_LENGTH, IsInstant, IsOmittable, PageQueryDto } from '@kepu/http';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -15,6 +15,8 @@ import {
   ArrayMinSize,
   ArrayUnique,
   IsArray,
+  IsBoolean,
+  IsDefined,
   IsIn,
   IsInt,
   IsISO8601,
@@ -102,14 +104,48 @@ export class CreateOrderDto {
   @ApiProperty({ example: '13812341234' })
   @Matches(/^\+?\d{7,15}$/, { message: 'contactPhone must be 7–15 digits' })
   contactPhone: string;
+
+  @ApiPropertyOptional({
+    default: false,
+    description: '应急科普: every stage deadline is SLA_URGENT_FACTOR of the normal one and the district coordinator is told at once. Community staff and coordinators (coordinators create urgent orders only); a resident → 403',
+  })
+  @IsOmittable()
+  @IsBoolean()
+  urgent?: boolean;
+}
+
+export const RECURRENCE_UNITS = ['week', 'month'] as const;
+export const MIN_SERIES_OCCURRENCES = 2;
+export const MAX_SERIES_OCCURRENCES = 12;
+
+export class RecurrenceDto {
+  @ApiProperty({ enum: RECURRENCE_UNITS, description: 'Each occurrence\'s windows are shifted by this much from the one before (months in Shanghai calendar days, clamped to the month\'s last day)' })
+  @IsIn(RECURRENCE_UNITS)
+  every: (typeof RECURRENCE_UNITS)[number];
+
+  @ApiProperty({ minimum: MIN_SERIES_OCCURRENCES, maximum: MAX_SERIES_OCCURRENCES, description: 'Occurrences, the first included' })
+  @IsInt()
+  @Min(MIN_SERIES_OCCURRENCES)
+  @Max(MAX_SERIES_OCCURRENCES)
+  count: number;
+}
+
+/** 常态化: the order body plus how it recurs. */
+export class CreateOrderSeriesDto extends CreateOrderDto {
+  @ApiProperty({ type: RecurrenceDto })
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => RecurrenceDto)
+  recurrence: RecurrenceDto;
 }
 
 /** Any transition may carry the version the caller last saw (optimistic concurrency). */
 export class TransitionDto {
-  @ApiPropertyOptional({ minimum: 1, description: 'When given and not the current version: 409 ORDER_STATE_CONFLICT' })
+  @ApiPropertyOptional({ minimum: 1, maximum: 2_147_483_647, description: 'When given and not the current version: 409 ORDER_STATE_CONFLICT' })
   @IsOmittable()
   @IsInt()
   @Min(1)
+  @Max(2_147_483_647)
   expectedVersion?: number;
 }
 
@@ -123,6 +159,19 @@ export class DispatchOrderDto extends TransitionDto {
   @IsString()
   @MaxLength(1000)
   note?: string;
+}
+
+export class ReassignOrderDto extends TransitionDto {
+  @ApiProperty({ format: 'uuid', description: 'Another department serving the order\'s district, or a city-wide one' })
+  @IsUUID()
+  departmentId: string;
+
+  @ApiProperty({ maxLength: 1000, example: '区科协超时未领单，改派区卫健委' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(1000)
+  @Matches(/\S/, { message: 'reason must not be blank' })
+  reason: string;
 }
 
 export class ReasonDto extends TransitionDto {
@@ -180,12 +229,19 @@ export class ListOrdersQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Created at or after (ISO 8601)' })
   @IsOmittable()
   @IsISO8601({ strict: true })
+  @MaxLength(INSTANT_MAX_LENGTH)
   from?: string;
 
   @ApiPropertyOptional({ description: 'Created before (ISO 8601)' })
   @IsOmittable()
   @IsISO8601({ strict: true })
+  @MaxLength(INSTANT_MAX_LENGTH)
   to?: string;
+
+  @ApiPropertyOptional({ enum: ['true', 'false'], description: 'Only urgent (true) or only ordinary (false) orders; without it urgent orders come first' })
+  @IsOmittable()
+  @IsIn(['true', 'false'])
+  urgent?: 'true' | 'false';
 }
 
 export class WindowView {
@@ -227,6 +283,8 @@ export class OrderView {
   @ApiProperty({ description: 'Slots left for volunteers to claim' }) openSlots: number;
   @ApiProperty({ type: Number, nullable: true }) attendance: number | null;
   @ApiProperty({ type: String, nullable: true }) summary: string | null;
+  @ApiProperty({ description: '应急科普: shortened deadlines, first in every worklist' }) urgent: boolean;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid', description: 'The series (常态化) this order is one occurrence of' }) seriesId: string | null;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
 }
@@ -234,6 +292,11 @@ export class OrderView {
 export class OrderPageView {
   @ApiProperty({ type: [OrderView] }) items: OrderView[];
   @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
+}
+
+export class OrderSeriesView {
+  @ApiProperty({ format: 'uuid' }) seriesId: string;
+  @ApiProperty({ type: [OrderView], description: 'One per occurrence, in date order' }) orders: OrderView[];
 }
 
 export class OrderEventView {

@@ -1,5 +1,4 @@
 export * from './catalog.service';
 export * from './regions.dto';
 export * from './regions.module';
-export * from './regions.repository';
 export * from './regions.service';

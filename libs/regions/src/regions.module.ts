@@ -6,6 +6,6 @@ import { RegionsService } from './regions.service';
 /** Needs the global ConfigModule and the TypeORM root of DbModule from the composing app. */
 @Module({
   providers: [RegionsRepository, RegionsService, CatalogService],
-  exports: [RegionsRepository, RegionsService, CatalogService],
+  exports: [RegionsService, CatalogService],
 })
 export class RegionsModule {}

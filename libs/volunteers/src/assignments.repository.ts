@@ -1,11 +1,10 @@
-import { type Actor, OrderStateConflictError } from '@kepu/core';
 import { rowsOf, Sql } from '@kepu/db';
 import type { KeysetPosition } from '@kepu/http';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { Transaction } from '@kepu/orders';
+import { DataSource } from 'typeorm';
 import type { AssignmentStatus } from './assignments.dto';
-import { MAX_OPEN_SLOTS } from './scheduling.dto';
 import { asBookingConflict, lockVolunteers } from './scheduling.repository';
 
 export interface AssignmentRecord {
@@ -115,11 +114,14 @@ export interface Departure {
   to: 'declined' | 'withdrawn';
   from: readonly AssignmentStatus[];
   reason: string | null;
-  actor: Actor;
   now: Date;
 }
 
-export type ClaimOutcome = { kind: 'claimed'; assignmentId: string } | { kind: 'full' } | { kind: 'gone' };
+export interface EndedAssignment {
+  orderId: string;
+  organizationId: string;
+  isSlotClaim: boolean;
+}
 
 /**
  * A volunteer's own assignments and the claims on open slots. Every read and write
@@ -129,6 +131,12 @@ export type ClaimOutcome = { kind: 'claimed'; assignmentId: string } | { kind: '
 @Injectable()
 export class AssignmentsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** The organisation of a volunteer profile (a resident volunteer's token names none). */
+  async organizationOfVolunteer(volunteerId: string): Promise<string | null> {
+    const rows = await this.dataSource.query<{ organization_id: string }[]>(`SELECT organization_id FROM volunteers WHERE id = $1`, [volunteerId]);
+    return rows[0]?.organization_id ?? null;
+  }
 
   /** One page, newest event first: (start DESC, id DESC), limit + 1 rows. */
   async listForVolunteer(volunteerId: string, status: AssignmentStatus | undefined, limit: number, after?: KeysetPosition): Promise<AssignmentRecord[]> {
@@ -151,7 +159,7 @@ export class AssignmentsRepository {
   /** invited → confirmed before the event starts; false when the assignment moved on meanwhile. */
   async confirm(volunteerId: string, assignmentId: string, now: Date): Promise<boolean> {
     const result = await this.dataSource.query(
-      `UPDATE assignments SET status = 'confirmed', updated_at = now()
+      `UPDATE assignments SET status = 'confirmed', updated_at = $3
        WHERE id = $1 AND volunteer_id = $2 AND status = 'invited' AND lower(during) > $3
        RETURNING id`,
       [assignmentId, volunteerId, now],
@@ -160,58 +168,24 @@ export class AssignmentsRepository {
   }
 
   /**
-   * Decline or withdraw, before the event starts: the assignment ends, a claimed slot
-   * reopens (order version + 1 and its event), and the organisation is told through
-   * the outbox, all in one transaction. False when the assignment moved on meanwhile.
+   * Decline or withdraw, before the event starts, in the caller's transaction: the
+   * assignment ends. Null when it moved on meanwhile.
    */
-  async leave(departure: Departure): Promise<boolean> {
-    const { actor } = departure;
-    return this.dataSource.transaction(async (manager) => {
-      // The order row first, as every transition and claim takes it: a reschedule moving this
-      // assignment and this departure then queue one behind the other instead of deadlocking.
-      await manager.query(`SELECT 1 FROM orders WHERE id = (SELECT order_id FROM assignments WHERE id = $1) FOR UPDATE`, [departure.assignmentId]);
-      const [ended] = rowsOf<{ order_id: string; organization_id: string; is_slot_claim: boolean }>(
-        await manager.query(
-          `UPDATE assignments SET status = $3, reason = $4, updated_at = now()
-           WHERE id = $1 AND volunteer_id = $2 AND status = ANY($5::text[]) AND lower(during) > $6
-           RETURNING order_id, organization_id, is_slot_claim`,
-          [departure.assignmentId, departure.volunteerId, departure.to, departure.reason, departure.from, departure.now],
-        ),
-      );
-      if (!ended) return false;
-      const type = `assignment.${departure.to}`;
-      const facts = { orderId: ended.order_id, assignmentId: departure.assignmentId, volunteerId: departure.volunteerId, isSlotClaim: ended.is_slot_claim };
-      let eventSeq: number | undefined;
-      if (ended.is_slot_claim) {
-        // The open_slots check (≤ 50) must hold even if a reschedule reopened the maximum meanwhile.
-        const [order] = rowsOf<{ version: number; updated_at: Date; open_slots: number }>(
-          await manager.query(
-            `UPDATE orders SET open_slots = LEAST(open_slots + 1, ${MAX_OPEN_SLOTS}), version = version + 1, updated_at = now()
-             WHERE id = $1 AND status = 'scheduled'
-             RETURNING version, updated_at, open_slots`,
-            [ended.order_id],
-          ),
-        );
-        if (order) {
-          eventSeq = order.version;
-          await this.appendEvent(manager, ended.order_id, order.version, type, actor, { ...facts, openSlots: order.open_slots }, order.updated_at);
-        }
-      }
-      // The reason goes to the organisation only, not into the order's event log that the requester reads.
-      await manager.query(`INSERT INTO outbox (type, order_id, payload) VALUES ($1, $2, $3)`, [
-        type,
-        ended.order_id,
-        JSON.stringify({
-          ...facts,
-          organizationId: ended.organization_id,
-          reason: departure.reason,
-          actorId: actor.userId,
-          actorRole: actor.role,
-          ...(eventSeq === undefined ? {} : { eventSeq }),
-        }),
-      ]);
-      return true;
-    });
+  async end(tx: Transaction, departure: Departure): Promise<EndedAssignment | null> {
+    const [ended] = rowsOf<{ order_id: string; organization_id: string; is_slot_claim: boolean }>(
+      await tx.query(
+        `UPDATE assignments SET status = $3, reason = $4, updated_at = $6
+         WHERE id = $1 AND volunteer_id = $2 AND status = ANY($5::text[]) AND lower(during) > $6
+         RETURNING order_id, organization_id, is_slot_claim`,
+        [departure.assignmentId, departure.volunteerId, departure.to, departure.reason, departure.from, departure.now],
+      ),
+    );
+    return ended ? { orderId: ended.order_id, organizationId: ended.organization_id, isSlotClaim: ended.is_slot_claim } : null;
+  }
+
+  /** The organisation hears of a departure through the outbox, with the reason (which stays out of the order's event log). */
+  async tellOrganization(tx: Transaction, type: string, orderId: string, payload: Record<string, unknown>, at: Date): Promise<void> {
+    await tx.query(`INSERT INTO outbox (type, order_id, payload, created_at) VALUES ($1, $2, $3, $4)`, [type, orderId, JSON.stringify(payload), at]);
   }
 
   /** The scheduled event of the organisation, or null (absent, another organisation's, or not scheduled). */
@@ -245,49 +219,19 @@ export class AssignmentsRepository {
   }
 
   /**
-   * Takes one open slot: the conditional decrement is the capacity guard (with 3 slots
-   * and 30 claimers, exactly 3 updates find open_slots > 0: each waits for the row lock
-   * of the one before and re-checks), the exclusion constraint guards the volunteer's
-   * time, and both commit together or not at all. `expected` is the time the
-   * eligibility was checked for: a reschedule in between is a conflict, not a silent move.
+   * The claimer's confirmed assignment, in the transaction that took the slot; the
+   * exclusion constraint guards the volunteer's time (409 VOLUNTEER_CONFLICT).
    */
-  async claim(actor: Actor, organizationId: string, volunteerId: string, assignmentId: string, orderId: string, expected: { start: Date; end: Date }): Promise<ClaimOutcome> {
-    return this.dataSource.transaction(async (manager) => {
-      const [order] = rowsOf<{ version: number; updated_at: Date; open_slots: number; scheduled_start: Date; scheduled_end: Date }>(
-        await manager.query(
-          `UPDATE orders SET open_slots = open_slots - 1, version = version + 1, updated_at = now()
-           WHERE id = $1 AND organization_id = $2 AND status = 'scheduled' AND open_slots > 0
-           RETURNING version, updated_at, open_slots, scheduled_start, scheduled_end`,
-          [orderId, organizationId],
-        ),
+  async insertClaim(tx: Transaction, claim: { assignmentId: string; orderId: string; volunteerId: string; organizationId: string; start: Date; end: Date; at: Date }): Promise<void> {
+    try {
+      await lockVolunteers(tx, [claim.volunteerId]);
+      await tx.query(
+        `INSERT INTO assignments (id, order_id, volunteer_id, organization_id, during, status, is_slot_claim, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, tstzrange($5::timestamptz, $6::timestamptz, '[)'), 'confirmed', true, $7, $7)`,
+        [claim.assignmentId, claim.orderId, claim.volunteerId, claim.organizationId, claim.start, claim.end, claim.at],
       );
-      if (!order) {
-        const [now] = await manager.query<{ status: string }[]>(`SELECT status FROM orders WHERE id = $1`, [orderId]);
-        return { kind: now?.status === 'scheduled' ? 'full' : 'gone' };
-      }
-      if (order.scheduled_start.getTime() !== expected.start.getTime() || order.scheduled_end.getTime() !== expected.end.getTime())
-        throw new OrderStateConflictError('The event was rescheduled while you claimed; look at it again.');
-      try {
-        await lockVolunteers(manager, [volunteerId]);
-        await manager.query(
-          `INSERT INTO assignments (id, order_id, volunteer_id, organization_id, during, status, is_slot_claim)
-           VALUES ($1, $2, $3, $4, tstzrange($5::timestamptz, $6::timestamptz, '[)'), 'confirmed', true)`,
-          [assignmentId, orderId, volunteerId, organizationId, order.scheduled_start, order.scheduled_end],
-        );
-      } catch (error) {
-        throw asBookingConflict(error);
-      }
-      await this.appendEvent(manager, orderId, order.version, 'assignment.claimed', actor, { orderId, assignmentId, volunteerId, openSlots: order.open_slots }, order.updated_at);
-      return { kind: 'claimed', assignmentId };
-    });
-  }
-
-  /** An event that keeps the status (scheduled → scheduled), seq = the version the change produced. */
-  private async appendEvent(manager: EntityManager, orderId: string, seq: number, type: string, actor: Actor, payload: Record<string, unknown>, at: Date): Promise<void> {
-    await manager.query(
-      `INSERT INTO order_events (order_id, seq, type, from_status, to_status, actor_id, actor_role, payload, at)
-       VALUES ($1, $2, $3, 'scheduled', 'scheduled', $4, $5, $6, $7)`,
-      [orderId, seq, type, actor.userId, actor.role, JSON.stringify(payload), at],
-    );
+    } catch (error) {
+      throw asBookingConflict(error);
+    }
   }
 }

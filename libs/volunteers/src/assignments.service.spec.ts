@@ -1,4 +1,5 @@
-import { type Actor, ForbiddenError, NotFoundError } from '@kepu/core';
+import { type Actor, FixedClock, ForbiddenError, NotFoundError } from '@kepu/core';
+import type { OrdersService, Transactions } from '@kepu/orders';
 import type { AssignmentRecord, AssignmentsRepository, ClaimableOrder } from './assignments.repository';
 import { AssignmentsService } from './assignments.service';
 import type { SchedulingRepository, VolunteerProfile } from './scheduling.repository';
@@ -58,33 +59,58 @@ describe('AssignmentsService', () => {
   const repository = {
     findClaimable: jest.fn(),
     isOnEvent: jest.fn(),
-    claim: jest.fn(),
+    insertClaim: jest.fn(),
     openEvents: jest.fn(),
     findForVolunteer: jest.fn(),
     confirm: jest.fn(),
-    leave: jest.fn(),
+    end: jest.fn(),
+    tellOrganization: jest.fn(),
+    organizationOfVolunteer: jest.fn(),
   };
   const scheduling = { profilesOf: jest.fn(), holdings: jest.fn() };
-  const service = new AssignmentsService(repository as unknown as AssignmentsRepository, scheduling as unknown as SchedulingRepository);
+  const orders = { takeOpenSlot: jest.fn(), returnOpenSlot: jest.fn(), lockOrder: jest.fn() };
+  const tx = { tx: true };
+  const transactions = { run: jest.fn((work: (t: unknown) => Promise<unknown>) => work(tx)) };
+  const clock = new FixedClock(NOW);
+  const service = new AssignmentsService(
+    repository as unknown as AssignmentsRepository,
+    scheduling as unknown as SchedulingRepository,
+    orders as unknown as OrdersService,
+    transactions as unknown as Transactions,
+    clock,
+  );
 
   beforeEach(() => {
     jest.clearAllMocks();
+    clock.set(NOW);
+    orders.takeOpenSlot.mockResolvedValue({ kind: 'taken', start: event('o1').start, end: event('o1').end, version: 3 });
+    repository.organizationOfVolunteer.mockResolvedValue('org-1');
     repository.findClaimable.mockResolvedValue(event('o1'));
     repository.isOnEvent.mockResolvedValue(false);
-    repository.claim.mockResolvedValue({ kind: 'claimed', assignmentId: 'a1' });
     repository.findForVolunteer.mockResolvedValue(assignment({ status: 'confirmed', isSlotClaim: true }));
     scheduling.profilesOf.mockResolvedValue([profile()]);
     scheduling.holdings.mockResolvedValue([]);
   });
 
-  it('only a volunteer with a volunteer record acts here', async () => {
-    await expect(service.claim({ ...me, role: 'org_admin' }, 'o1', NOW)).rejects.toBeInstanceOf(ForbiddenError);
-    await expect(service.claim({ ...me, volunteerId: null }, 'o1', NOW)).rejects.toBeInstanceOf(ForbiddenError);
+  it('only a user with a volunteer profile acts here, whatever its role', async () => {
+    await expect(service.claim({ ...me, volunteerId: null }, 'o1')).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(service.claim({ ...me, role: 'resident', volunteerId: null }, 'o1')).rejects.toBeInstanceOf(ForbiddenError);
+    repository.organizationOfVolunteer.mockResolvedValueOnce(null);
+    await expect(service.claim({ ...me, role: 'resident' }, 'o1')).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(service.claim({ ...me, role: 'resident', organizationId: null, communityCode: '110108001001' }, 'o1')).resolves.toMatchObject({ id: 'a1' });
+    expect(repository.findClaimable).toHaveBeenLastCalledWith('org-1', 'o1');
   });
 
   it('claims a slot, checked against the event the eligibility was decided for', async () => {
-    await expect(service.claim(me, 'o1', NOW)).resolves.toMatchObject({ id: 'a1', status: 'confirmed', isSlotClaim: true });
-    expect(repository.claim).toHaveBeenCalledWith(me, 'org-1', 'v1', expect.any(String), 'o1', { start: event('o1').start, end: event('o1').end });
+    await expect(service.claim(me, 'o1')).resolves.toMatchObject({ id: 'a1', status: 'confirmed', isSlotClaim: true });
+    expect(orders.takeOpenSlot).toHaveBeenCalledWith(tx, me, { orderId: 'o1', organizationId: 'org-1', assignmentId: expect.any(String), volunteerId: 'v1', at: NOW });
+    expect(repository.insertClaim).toHaveBeenCalledWith(tx, expect.objectContaining({ orderId: 'o1', volunteerId: 'v1', start: event('o1').start, end: event('o1').end, at: NOW }));
+  });
+
+  it('refuses a claim when the event was rescheduled between the checks and the slot', async () => {
+    orders.takeOpenSlot.mockResolvedValueOnce({ kind: 'taken', start: new Date('2027-03-17T05:00:00Z'), end: new Date('2027-03-17T07:00:00Z'), version: 3 });
+    await expect(service.claim(me, 'o1')).rejects.toMatchObject({ code: 'ORDER_STATE_CONFLICT' });
+    expect(repository.insertClaim).not.toHaveBeenCalled();
   });
 
   it.each([
@@ -92,24 +118,24 @@ describe('AssignmentsService', () => {
     ['an event that has started', () => repository.findClaimable.mockResolvedValueOnce(event('o1', { start: new Date('2027-02-28T23:00:00Z') })), 'EVENT_STARTED'],
     ['already on the event', () => repository.isOnEvent.mockResolvedValueOnce(true), 'VOLUNTEER_CONFLICT'],
     ['no slot left when looked at', () => repository.findClaimable.mockResolvedValueOnce(event('o1', { openSlots: 0 })), 'SLOTS_FULL'],
-    ['no slot left when claimed', () => repository.claim.mockResolvedValueOnce({ kind: 'full' }), 'SLOTS_FULL'],
-    ['the event moved on meanwhile', () => repository.claim.mockResolvedValueOnce({ kind: 'gone' }), 'ORDER_STATE_CONFLICT'],
+    ['no slot left when claimed', () => orders.takeOpenSlot.mockResolvedValueOnce({ kind: 'full' }), 'SLOTS_FULL'],
+    ['the event moved on meanwhile', () => orders.takeOpenSlot.mockResolvedValueOnce({ kind: 'gone' }), 'ORDER_STATE_CONFLICT'],
     ['another assignment at that time', () => scheduling.holdings.mockResolvedValueOnce([{ volunteerId: 'v1', orderId: 'o2', start: event('o1').start, end: event('o1').end }]), 'VOLUNTEER_CONFLICT'],
   ])('refuses a claim on %s', async (_name, arrange, code) => {
     arrange();
-    await expect(service.claim(me, 'o1', NOW)).rejects.toMatchObject({ code });
+    await expect(service.claim(me, 'o1')).rejects.toMatchObject({ code });
   });
 
   it('refuses a claim the volunteer is not eligible for with every reason, and writes nothing', async () => {
     scheduling.profilesOf.mockResolvedValueOnce([profile({ skills: [{ topic: 'astronomy', level: 3 }], maxHoursPerWeek: 1 })]);
-    await expect(service.claim(me, 'o1', NOW)).rejects.toMatchObject({
+    await expect(service.claim(me, 'o1')).rejects.toMatchObject({
       code: 'NOT_ELIGIBLE',
       errors: [
         { field: 'volunteer', message: 'not_skilled' },
         { field: 'volunteer', message: 'over_weekly_cap' },
       ],
     });
-    expect(repository.claim).not.toHaveBeenCalled();
+    expect(orders.takeOpenSlot).not.toHaveBeenCalled();
   });
 
   it('ranks open tasks for the volunteer, best first, leaving out those they cannot take', async () => {
@@ -120,7 +146,7 @@ describe('AssignmentsService', () => {
     ]);
     scheduling.holdings.mockResolvedValueOnce([{ volunteerId: 'v1', orderId: 'o9', start: new Date('2027-03-18T02:00:00Z'), end: new Date('2027-03-18T04:00:00Z') }]);
 
-    const tasks = await service.openTasks(me, undefined, NOW);
+    const tasks = await service.openTasks(me);
 
     expect(tasks.map((t) => t.orderId)).toEqual(['near', 'far']);
     expect(tasks[0]?.breakdown).toMatchObject({ topicLevel: 30, audience: 15, proximity: 20 });
@@ -130,27 +156,43 @@ describe('AssignmentsService', () => {
 
   it('has no open tasks for an inactive volunteer', async () => {
     scheduling.profilesOf.mockResolvedValueOnce([profile({ isActive: false })]);
-    await expect(service.openTasks(me, undefined, NOW)).resolves.toEqual([]);
+    await expect(service.openTasks(me)).resolves.toEqual([]);
     expect(repository.openEvents).not.toHaveBeenCalled();
   });
 
   it('answers 404 for an assignment that is not the caller\'s, and 409 from the wrong state or after the start', async () => {
     repository.findForVolunteer.mockResolvedValueOnce(null);
-    await expect(service.confirm(me, 'a-other', NOW)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(service.confirm(me, 'a-other')).rejects.toBeInstanceOf(NotFoundError);
     repository.findForVolunteer.mockResolvedValueOnce(assignment({ status: 'invited' }));
-    await expect(service.withdraw(me, 'a1', NOW)).rejects.toMatchObject({ code: 'ASSIGNMENT_STATE_CONFLICT' });
+    await expect(service.withdraw(me, 'a1')).rejects.toMatchObject({ code: 'ASSIGNMENT_STATE_CONFLICT' });
     repository.findForVolunteer.mockResolvedValueOnce(assignment({ status: 'confirmed' }));
-    await expect(service.withdraw(me, 'a1', new Date('2027-03-17T01:00:00Z'))).rejects.toMatchObject({ code: 'EVENT_STARTED' });
+    clock.set(new Date('2027-03-17T01:00:00Z'));
+    await expect(service.withdraw(me, 'a1')).rejects.toMatchObject({ code: 'EVENT_STARTED' });
+    clock.set(NOW);
     repository.findForVolunteer.mockResolvedValueOnce(assignment({ status: 'invited' }));
     repository.confirm.mockResolvedValueOnce(false);
-    await expect(service.confirm(me, 'a1', NOW)).rejects.toMatchObject({ code: 'ASSIGNMENT_STATE_CONFLICT' });
-    expect(repository.leave).not.toHaveBeenCalled();
+    await expect(service.confirm(me, 'a1')).rejects.toMatchObject({ code: 'ASSIGNMENT_STATE_CONFLICT' });
+    expect(repository.end).not.toHaveBeenCalled();
   });
 
   it('declines with the trimmed reason, from invited or confirmed', async () => {
     repository.findForVolunteer.mockResolvedValueOnce(assignment({ status: 'confirmed' })).mockResolvedValueOnce(assignment({ status: 'declined', reason: '有事' }));
-    repository.leave.mockResolvedValueOnce(true);
-    await expect(service.decline(me, 'a1', { reason: ' 有事 ' }, NOW)).resolves.toMatchObject({ status: 'declined' });
-    expect(repository.leave).toHaveBeenCalledWith(expect.objectContaining({ assignmentId: 'a1', volunteerId: 'v1', to: 'declined', from: ['invited', 'confirmed'], reason: '有事' }));
+    repository.end.mockResolvedValueOnce({ orderId: 'o1', organizationId: 'org-1', isSlotClaim: false });
+    await expect(service.decline(me, 'a1', { reason: ' 有事 ' })).resolves.toMatchObject({ status: 'declined' });
+    expect(repository.end).toHaveBeenCalledWith(tx, { assignmentId: 'a1', volunteerId: 'v1', to: 'declined', from: ['invited', 'confirmed'], reason: '有事', now: NOW });
+    expect(orders.returnOpenSlot).not.toHaveBeenCalled();
+    expect(repository.tellOrganization).toHaveBeenCalledWith(tx, 'assignment.declined', 'o1', expect.objectContaining({ reason: '有事', organizationId: 'org-1' }), NOW);
+  });
+
+  it('stamps a withdrawal with the clock\'s time and reopens the claimed slot', async () => {
+    const past = new Date('2027-02-20T08:00:00Z');
+    clock.set(past);
+    repository.findForVolunteer.mockResolvedValueOnce(assignment({ status: 'confirmed', isSlotClaim: true })).mockResolvedValueOnce(assignment({ status: 'withdrawn', isSlotClaim: true }));
+    repository.end.mockResolvedValueOnce({ orderId: 'o1', organizationId: 'org-1', isSlotClaim: true });
+    orders.returnOpenSlot.mockResolvedValueOnce({ eventSeq: 7 });
+    await service.withdraw(me, 'a1');
+    expect(repository.end).toHaveBeenCalledWith(tx, expect.objectContaining({ now: past }));
+    expect(orders.returnOpenSlot).toHaveBeenCalledWith(tx, me, expect.objectContaining({ orderId: 'o1', type: 'assignment.withdrawn', at: past }));
+    expect(repository.tellOrganization).toHaveBeenCalledWith(tx, 'assignment.withdrawn', 'o1', expect.objectContaining({ eventSeq: 7 }), past);
   });
 });

@@ -1,9 +1,11 @@
-import { type Actor, BusinessRuleError, ConflictError, ForbiddenError, ineligibility, NotFoundError, OrderStateConflictError, scoreVolunteer, type SlotFacts } from '@kepu/core';
+import { type Actor, BusinessRuleError, Clock, ConflictError, ForbiddenError, ineligibility, NotFoundError, OrderStateConflictError, scoreVolunteer, type SlotFacts } from '@kepu/core';
 import { decodeCursor, type Page, toPage } from '@kepu/http';
+import { OrdersService, Transactions } from '@kepu/orders';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { AssignmentStatus, AssignmentView, DeclineAssignmentDto, MyAssignmentsQueryDto, OpenTaskView } from './assignments.dto';
 import { type AssignmentRecord, AssignmentsRepository, type ClaimableOrder } from './assignments.repository';
+import { MAX_OPEN_SLOTS } from './scheduling.dto';
 import { SchedulingRepository, type VolunteerProfile } from './scheduling.repository';
 import { factsWindow, volunteerFactsAt } from './scheduling.service';
 
@@ -34,10 +36,10 @@ const slotOf = (event: ClaimableOrder): SlotFacts => ({
   place: { communityCode: event.communityCode, subdistrictCode: event.subdistrictCode, districtCode: event.districtCode },
 });
 
-/** The acting volunteer, or 403: these endpoints act on the caller's own volunteer record only. */
-function volunteerOf(actor: Actor): { volunteerId: string; organizationId: string } {
-  if (actor.role !== 'volunteer' || !actor.volunteerId || !actor.organizationId) throw new ForbiddenError('Only a volunteer acts on their own assignments.');
-  return { volunteerId: actor.volunteerId, organizationId: actor.organizationId };
+/** The acting volunteer's profile, or 403: these endpoints act on the caller's own volunteer record only, whatever its role (DESIGN.md §10). */
+function volunteerIdOf(actor: Actor): string {
+  if (!actor.volunteerId) throw new ForbiddenError('Only a volunteer acts on their own assignments.');
+  return actor.volunteerId;
 }
 
 /**
@@ -49,36 +51,41 @@ export class AssignmentsService {
   constructor(
     private readonly repository: AssignmentsRepository,
     private readonly scheduling: SchedulingRepository,
+    private readonly orders: OrdersService,
+    private readonly transactions: Transactions,
+    private readonly clock: Clock,
   ) {}
 
   async listMine(actor: Actor, query: MyAssignmentsQueryDto): Promise<Page<AssignmentView>> {
-    const { volunteerId } = volunteerOf(actor);
+    const volunteerId = volunteerIdOf(actor);
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const after = query.cursor ? decodeCursor(query.cursor) : undefined;
     const rows = await this.repository.listForVolunteer(volunteerId, query.status, limit, after);
     return toPage(rows, limit, (a) => ({ at: a.start, id: a.id }), toAssignmentView);
   }
 
-  async confirm(actor: Actor, assignmentId: string, now = new Date()): Promise<AssignmentView> {
-    const { volunteerId } = volunteerOf(actor);
+  async confirm(actor: Actor, assignmentId: string): Promise<AssignmentView> {
+    const volunteerId = volunteerIdOf(actor);
+    const now = this.clock.now();
     const assignment = await this.findMine(volunteerId, assignmentId);
     this.expectOpen(assignment, ['invited'], now, 'confirm');
     if (!(await this.repository.confirm(volunteerId, assignmentId, now))) throw this.changedMeanwhile();
     return toAssignmentView(await this.findMine(volunteerId, assignmentId));
   }
 
-  async decline(actor: Actor, assignmentId: string, dto: DeclineAssignmentDto, now = new Date()): Promise<AssignmentView> {
-    return this.leave(actor, assignmentId, 'declined', ['invited', 'confirmed'], dto.reason.trim(), now);
+  async decline(actor: Actor, assignmentId: string, dto: DeclineAssignmentDto): Promise<AssignmentView> {
+    return this.leave(actor, assignmentId, 'declined', ['invited', 'confirmed'], dto.reason.trim());
   }
 
-  async withdraw(actor: Actor, assignmentId: string, now = new Date()): Promise<AssignmentView> {
-    return this.leave(actor, assignmentId, 'withdrawn', ['confirmed'], null, now);
+  async withdraw(actor: Actor, assignmentId: string): Promise<AssignmentView> {
+    return this.leave(actor, assignmentId, 'withdrawn', ['confirmed'], null);
   }
 
   /** Scheduled events of the volunteer's organisation with open slots the volunteer may claim, ranked for them (matching in reverse). */
-  async openTasks(actor: Actor, limit = OPEN_TASKS_SHOWN, now = new Date()): Promise<OpenTaskView[]> {
-    const { volunteerId, organizationId } = volunteerOf(actor);
-    const profile = await this.profileOf(organizationId, volunteerId);
+  async openTasks(actor: Actor, limit = OPEN_TASKS_SHOWN): Promise<OpenTaskView[]> {
+    const { volunteerId, organizationId } = await this.volunteerOf(actor);
+    const now = this.clock.now();
+    const profile = await this.profileOf(organizationId, volunteerId, now);
     if (!profile.isActive) return [];
     const events = await this.repository.openEvents(
       organizationId,
@@ -121,10 +128,11 @@ export class AssignmentsService {
   /**
    * Claims an open slot: confirmed at once. The checks here give the friendly answer;
    * the conditional decrement (SLOTS_FULL) and the exclusion constraint (VOLUNTEER_CONFLICT)
-   * in the repository's transaction are what hold under concurrency.
+   * in one transaction are what hold under concurrency.
    */
-  async claim(actor: Actor, orderId: string, now = new Date()): Promise<AssignmentView> {
-    const { volunteerId, organizationId } = volunteerOf(actor);
+  async claim(actor: Actor, orderId: string): Promise<AssignmentView> {
+    const { volunteerId, organizationId } = await this.volunteerOf(actor);
+    const now = this.clock.now();
     // A volunteer may claim on any scheduled event of its organisation: one with no slot
     // left answers SLOTS_FULL (the losers of a race learn why), anything else is 404.
     const event = await this.repository.findClaimable(organizationId, orderId);
@@ -133,7 +141,7 @@ export class AssignmentsService {
     if (await this.repository.isOnEvent(orderId, volunteerId)) throw new ConflictError('VOLUNTEER_CONFLICT', 'You are already on this event.');
     if (event.openSlots === 0) throw slotsFull();
 
-    const profile = await this.profileOf(organizationId, volunteerId);
+    const profile = await this.profileOf(organizationId, volunteerId, now);
     const window = factsWindow(event.start, event.end);
     const holdings = await this.scheduling.holdings([volunteerId], window.from, window.to, orderId);
     const reasons = ineligibility(volunteerFactsAt(profile, holdings, event.start, event.end), slotOf(event));
@@ -146,25 +154,69 @@ export class AssignmentsService {
       );
     if (reasons.includes('busy')) throw new ConflictError('VOLUNTEER_CONFLICT', 'You already have an assignment at an overlapping time.');
 
-    const outcome = await this.repository.claim(actor, organizationId, volunteerId, randomUUID(), orderId, { start: event.start, end: event.end });
-    if (outcome.kind === 'full') throw slotsFull();
-    if (outcome.kind === 'gone') throw new OrderStateConflictError('The event is no longer scheduled.');
-    return toAssignmentView(await this.findMine(volunteerId, outcome.assignmentId));
+    const assignmentId = randomUUID();
+    const outcome = await this.transactions.run(async (tx) => {
+      // The order's slot first (libs/orders owns the count and its event), then the assignment: both commit or neither.
+      const slot = await this.orders.takeOpenSlot(tx, actor, { orderId, organizationId, assignmentId, volunteerId, at: now });
+      if (slot.kind !== 'taken') return slot.kind;
+      // Eligibility was checked for the time read above: a reschedule in between is a conflict, not a silent move.
+      if (slot.start.getTime() !== event.start.getTime() || slot.end.getTime() !== event.end.getTime())
+        throw new OrderStateConflictError('The event was rescheduled while you claimed; look at it again.');
+      await this.repository.insertClaim(tx, { assignmentId, orderId, volunteerId, organizationId, start: slot.start, end: slot.end, at: now });
+      return 'claimed';
+    });
+    if (outcome === 'full') throw slotsFull();
+    if (outcome === 'gone') throw new OrderStateConflictError('The event is no longer scheduled.');
+    return toAssignmentView(await this.findMine(volunteerId, assignmentId));
   }
 
-  private async leave(
-    actor: Actor,
-    assignmentId: string,
-    to: 'declined' | 'withdrawn',
-    from: readonly AssignmentStatus[],
-    reason: string | null,
-    now: Date,
-  ): Promise<AssignmentView> {
-    const { volunteerId } = volunteerOf(actor);
+  /**
+   * Decline or withdraw, before the event starts: the assignment ends, a claimed slot
+   * reopens (order version + 1 and its event), and the organisation is told through
+   * the outbox, all in one transaction.
+   */
+  private async leave(actor: Actor, assignmentId: string, to: 'declined' | 'withdrawn', from: readonly AssignmentStatus[], reason: string | null): Promise<AssignmentView> {
+    const volunteerId = volunteerIdOf(actor);
+    const now = this.clock.now();
     const assignment = await this.findMine(volunteerId, assignmentId);
     this.expectOpen(assignment, from, now, to === 'declined' ? 'decline' : 'withdraw from');
-    if (!(await this.repository.leave({ assignmentId, volunteerId, to, from, reason, actor, now }))) throw this.changedMeanwhile();
+    const hasLeft = await this.transactions.run(async (tx) => {
+      // The order row first, as every transition and claim takes it: a reschedule moving this
+      // assignment and this departure then queue one behind the other instead of deadlocking.
+      await this.orders.lockOrder(tx, assignment.orderId);
+      const ended = await this.repository.end(tx, { assignmentId, volunteerId, to, from, reason, now });
+      if (!ended) return false;
+      const type = `assignment.${to}`;
+      const facts = { orderId: ended.orderId, assignmentId, volunteerId, isSlotClaim: ended.isSlotClaim };
+      // The open_slots check (≤ 50) must hold even if a reschedule reopened the maximum meanwhile.
+      const reopened = ended.isSlotClaim ? await this.orders.returnOpenSlot(tx, actor, { orderId: ended.orderId, type, facts, cap: MAX_OPEN_SLOTS, at: now }) : null;
+      // The reason goes to the organisation only, not into the order's event log that the requester reads.
+      await this.repository.tellOrganization(
+        tx,
+        type,
+        ended.orderId,
+        {
+          ...facts,
+          organizationId: ended.organizationId,
+          reason,
+          actorId: actor.userId,
+          actorRole: actor.role,
+          ...(reopened ? { eventSeq: reopened.eventSeq } : {}),
+        },
+        now,
+      );
+      return true;
+    });
+    if (!hasLeft) throw this.changedMeanwhile();
     return toAssignmentView(await this.findMine(volunteerId, assignmentId));
+  }
+
+  /** The profile and its organisation: the profile's, not the token's (a resident volunteer carries none). */
+  private async volunteerOf(actor: Actor): Promise<{ volunteerId: string; organizationId: string }> {
+    const volunteerId = volunteerIdOf(actor);
+    const organizationId = await this.repository.organizationOfVolunteer(volunteerId);
+    if (!organizationId) throw new ForbiddenError('Your account is not linked to a volunteer.');
+    return { volunteerId, organizationId };
   }
 
   private expectOpen(assignment: AssignmentRecord, from: readonly AssignmentStatus[], now: Date, verb: string): void {
@@ -183,8 +235,8 @@ export class AssignmentsService {
     return assignment;
   }
 
-  private async profileOf(organizationId: string, volunteerId: string): Promise<VolunteerProfile> {
-    const [profile] = await this.scheduling.profilesOf(organizationId, [volunteerId]);
+  private async profileOf(organizationId: string, volunteerId: string, now: Date): Promise<VolunteerProfile> {
+    const [profile] = await this.scheduling.profilesOf(organizationId, [volunteerId], now);
     if (!profile) throw new ForbiddenError('Your account is not linked to a volunteer of your organisation.');
     return profile;
   }

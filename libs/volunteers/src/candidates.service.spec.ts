@@ -1,5 +1,5 @@
 import { type Actor, BusinessRuleError, ForbiddenError, NotFoundError, OrderStateConflictError, ValidationError, type VolunteerFacts } from '@kepu/core';
-import type { OrderRecord, OrdersRepository } from '@kepu/orders';
+import type { OrderRecord, OrdersService } from '@kepu/orders';
 import type { CandidatesRepository, VenueCandidateFacts, VolunteerCandidateFacts } from './candidates.repository';
 import { CandidatesService } from './candidates.service';
 
@@ -50,13 +50,13 @@ const volunteer = (id: string, overrides: Partial<VolunteerFacts> = {}): Volunte
 const venue = (id: string, capacity: number, isFree = true): VenueCandidateFacts => ({ id, name: `venue ${id}`, kind: 'school', capacity, accessibility: ['wheelchair'], place, isFree });
 
 describe('CandidatesService', () => {
-  const orders = { findVisible: jest.fn() };
+  const orders = { findVisibleRecord: jest.fn() };
   const candidates = { volunteerFacts: jest.fn(), venueFacts: jest.fn() };
-  const service = new CandidatesService(candidates as unknown as CandidatesRepository, orders as unknown as OrdersRepository);
+  const service = new CandidatesService(candidates as unknown as CandidatesRepository, orders as unknown as OrdersService);
 
   beforeEach(() => {
     jest.resetAllMocks();
-    orders.findVisible.mockResolvedValue(order);
+    orders.findVisibleRecord.mockResolvedValue(order);
     candidates.volunteerFacts.mockResolvedValue([]);
     candidates.venueFacts.mockResolvedValue([]);
   });
@@ -66,13 +66,13 @@ describe('CandidatesService', () => {
     ['a slot over 12 hours', { start: '2027-03-14T00:00:00+08:00', end: '2027-03-14T12:01:00+08:00' }],
   ])('refuses %s as 400 before reading the order', async (_case, query) => {
     await expect(service.forOrder(actor(), 'o', query)).rejects.toBeInstanceOf(ValidationError);
-    expect(orders.findVisible).not.toHaveBeenCalled();
+    expect(orders.findVisibleRecord).not.toHaveBeenCalled();
   });
 
   it('reads the order in the caller\'s scope: outside it, 404', async () => {
-    orders.findVisible.mockResolvedValue(null);
+    orders.findVisibleRecord.mockResolvedValue(null);
     await expect(service.forOrder(actor(), 'o', slot)).rejects.toBeInstanceOf(NotFoundError);
-    expect(orders.findVisible).toHaveBeenCalledWith(actor(), 'o');
+    expect(orders.findVisibleRecord).toHaveBeenCalledWith(actor(), 'o');
   });
 
   it.each([
@@ -80,13 +80,13 @@ describe('CandidatesService', () => {
     ['the city admin', actor({ role: 'city_admin', organizationId: null }), order],
     ['another organisation that still sees it', actor({ organizationId: '22222222-2222-4222-8222-222222222222' }), order],
   ])('%s gets 403', async (_case, who, record) => {
-    orders.findVisible.mockResolvedValue(record);
+    orders.findVisibleRecord.mockResolvedValue(record);
     await expect(service.forOrder(who, 'o', slot)).rejects.toBeInstanceOf(ForbiddenError);
     expect(candidates.volunteerFacts).not.toHaveBeenCalled();
   });
 
   it.each(['claimed', 'in_progress', 'completed', 'cancelled'])('an order %s is 409 ORDER_STATE_CONFLICT', async (status) => {
-    orders.findVisible.mockResolvedValue({ ...order, status, organizationId: status === 'claimed' ? null : ORG });
+    orders.findVisibleRecord.mockResolvedValue({ ...order, status, organizationId: status === 'claimed' ? null : ORG });
     await expect(service.forOrder(actor(), 'o', slot)).rejects.toBeInstanceOf(OrderStateConflictError);
   });
 
@@ -107,7 +107,7 @@ describe('CandidatesService', () => {
       end: new Date('2027-03-14T03:00:00.000Z'),
       weekStart: new Date('2027-03-07T16:00:00.000Z'),
       weekEnd: new Date('2027-03-14T16:00:00.000Z'),
-      local: { weekday: 7, startMinutes: 570, endMinutes: 660, isOneDay: true },
+      local: { weekday: 7, startMinutes: 570, endMinutes: 660 },
     });
     expect(candidates.venueFacts).toHaveBeenCalledWith(
       expect.objectContaining({ districtCode: '110108', orderId: 'o', expectedAttendance: 60, accessibilityNeeds: ['wheelchair'], place }),

@@ -13,7 +13,7 @@ import {
   ValidationError,
   weekStart,
 } from '@kepu/core';
-import { type OrderRecord, OrdersRepository } from '@kepu/orders';
+import { type OrderRecord, OrdersService } from '@kepu/orders';
 import { Injectable } from '@nestjs/common';
 import { CandidatesRepository } from './candidates.repository';
 import { type CandidatesQueryDto, type CandidatesView, MAX_CANDIDATES, MAX_SLOT_HOURS } from './volunteers.dto';
@@ -36,7 +36,7 @@ export const isInsidePreferredWindow = (order: Pick<OrderRecord, 'preferredWindo
 export class CandidatesService {
   constructor(
     private readonly candidates: CandidatesRepository,
-    private readonly orders: OrdersRepository,
+    private readonly orders: OrdersService,
   ) {}
 
   /**
@@ -50,7 +50,7 @@ export class CandidatesService {
     const problems = slotProblems(start, end);
     if (problems.length > 0) throw new ValidationError(problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems);
 
-    const order = await this.orders.findVisible(actor, orderId);
+    const order = await this.orders.findVisibleRecord(actor, orderId);
     if (!order) throw new NotFoundError(`No order ${orderId} is visible to you.`);
     const organizationId = order.organizationId;
     // An order no organisation holds yet is a state question (409), not a role one.

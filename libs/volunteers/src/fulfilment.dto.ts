@@ -9,14 +9,27 @@ export class CheckInDto {
   @IsOmittable()
   @IsUUID()
   volunteerId?: string;
+
+  @ApiPropertyOptional({ maxLength: 32, example: '042917', description: 'The code shown at the venue (GET /orders/:id/check-in-code): the service record is then verified; a wrong or expired code → 422 INVALID_CHECK_IN_CODE' })
+  @IsOmittable()
+  @IsString()
+  @MaxLength(32)
+  code?: string;
+}
+
+export class CheckInCodeView {
+  @ApiProperty({ example: '042917', description: '6 digits, HMAC of the order and the 5-minute step; show it as a QR code at the venue' }) code: string;
+  @ApiProperty({ description: 'When the next code replaces it on display' }) expiresAt: string;
+  @ApiProperty({ description: 'Until when this code is still accepted (the code before the current one stays valid)' }) validUntil: string;
 }
 
 export class CompleteOrderDto extends TransitionDto {
-  @ApiProperty({ minimum: 0, maximum: 100000, description: 'How many people attended' })
+  @ApiPropertyOptional({ minimum: 0, maximum: 100000, description: 'How many people attended; default for a published event: the attendees of the sign-ups scanned at the door (required otherwise)' })
+  @IsOmittable()
   @IsInt()
   @Min(0)
   @Max(100000)
-  attendance: number;
+  attendance?: number;
 
   @ApiProperty({ maxLength: 5000 })
   @IsString()
@@ -44,6 +57,7 @@ export class ServiceRecordView {
   @ApiProperty({ type: String, nullable: true }) checkInAt: string | null;
   @ApiProperty({ type: String, nullable: true }) checkOutAt: string | null;
   @ApiProperty({ description: 'Overlap with the event, rounded down to the quarter hour' }) hours: number;
+  @ApiProperty({ description: 'Checked in with the venue\'s rotating code' }) verified: boolean;
 }
 
 export class ServiceRecordItemView extends ServiceRecordView {
@@ -77,4 +91,5 @@ export class OrderAssignmentView {
   @ApiProperty({ type: Number, nullable: true, description: 'Hours served (overlap with the event, rounded down to the quarter hour) once checked out, 0 for a no-show; null before' })
   hours: number | null;
   @ApiProperty({ description: 'Confirmed but never came (recorded at completion)' }) isNoShow: boolean;
+  @ApiProperty({ description: 'Checked in with the venue\'s rotating code' }) verified: boolean;
 }

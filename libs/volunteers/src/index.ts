@@ -1,4 +1,5 @@
 export * from './volunteers.module';
+export * from './order-fulfilment.module';
 export * from './fulfilment.dto';
 export * from './fulfilment.service';
 export * from './volunteers.dto';
@@ -10,3 +11,6 @@ export * from './scheduling.dto';
 export * from './scheduling.service';
 export * from './assignments.dto';
 export * from './assignments.service';
+export * from './volunteer-applications.dto';
+export * from './volunteer-applications.service';
+export * from './check-in-codes';

@@ -33,6 +33,9 @@ export interface VenueRecord {
   id: string;
   name: string;
   communityCode: string;
+  districtCode: string;
+  ownerType: string;
+  ownerId: string | null;
   capacity: number;
   accessibility: string[];
 }
@@ -49,13 +52,15 @@ export interface Invitation {
   volunteerId: string;
 }
 
-/** The event an order's effects hold: its venue booked and its volunteers' time, for [start, end). */
+/** The event a scheduled order holds: its venue booked and its volunteers' time, for [start, end). */
 export interface EventHold {
   orderId: string;
   organizationId: string;
   venueId: string;
   start: Date;
   end: Date;
+  /** When the schedule was made (the clock's time): created_at / updated_at of what it writes. */
+  at: Date;
 }
 
 interface ProfileRow {
@@ -120,10 +125,10 @@ const PROFILE_COLUMNS = `
   (SELECT coalesce(json_agg(json_build_object('topic', s.topic, 'level', s.level)), '[]') FROM volunteer_skills s WHERE s.volunteer_id = v.id) AS skills,
   st.recent_hours, st.average_rating, st.served_count, st.no_show_count`;
 
-/** Served hours of the last 90 days, rating of the events served, attendance record. */
-const PROFILE_STATS = `
+/** Served hours of the 90 days before `at` (the placeholder of the clock's time), rating of the events served, attendance record. */
+const profileStats = (at: string): string => `
   LEFT JOIN LATERAL (
-    SELECT coalesce(sum(r.hours) FILTER (WHERE r.event_start >= now() - interval '90 days'), 0)::float8 AS recent_hours,
+    SELECT coalesce(sum(r.hours) FILTER (WHERE r.event_start >= ${at}::timestamptz - interval '90 days'), 0)::float8 AS recent_hours,
            avg((o.rating->>'volunteers')::float8) FILTER (WHERE NOT r.is_no_show AND jsonb_typeof(o.rating->'volunteers') = 'number') AS average_rating,
            (count(*) FILTER (WHERE NOT r.is_no_show))::int AS served_count,
            (count(*) FILTER (WHERE r.is_no_show))::int AS no_show_count
@@ -147,39 +152,49 @@ const toProfile = (row: ProfileRow): VolunteerProfile => ({
   noShowCount: row.no_show_count,
 });
 
-/** Bookings and assignments of scheduled events; the writes run inside OrdersService.transition's transaction. */
+/** Bookings and assignments of scheduled events; the writes run in the transaction of the order's transition. */
 @Injectable()
 export class SchedulingRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async findVenue(id: string): Promise<VenueRecord | null> {
-    const rows = await this.dataSource.query<{ id: string; name: string; community_code: string; capacity: number; accessibility: string[] }[]>(
-      `SELECT id, name, community_code, capacity, accessibility FROM venues WHERE id = $1`,
-      [id],
-    );
+    const rows = await this.dataSource.query<
+      { id: string; name: string; community_code: string; district_code: string; owner_type: string; owner_id: string | null; capacity: number; accessibility: string[] }[]
+    >(`SELECT id, name, community_code, district_code, owner_type, owner_id, capacity, accessibility FROM venues WHERE id = $1`, [id]);
     const row = rows[0];
-    return row ? { id: row.id, name: row.name, communityCode: row.community_code, capacity: row.capacity, accessibility: row.accessibility } : null;
+    return row
+      ? {
+          id: row.id,
+          name: row.name,
+          communityCode: row.community_code,
+          districtCode: row.district_code,
+          ownerType: row.owner_type,
+          ownerId: row.owner_id,
+          capacity: row.capacity,
+          accessibility: row.accessibility,
+        }
+      : null;
   }
 
   /** The named volunteers that belong to the organisation (the others are simply absent). */
-  async profilesOf(organizationId: string, ids: readonly string[]): Promise<VolunteerProfile[]> {
+  async profilesOf(organizationId: string, ids: readonly string[], at: Date): Promise<VolunteerProfile[]> {
     if (ids.length === 0) return [];
     const rows = await this.dataSource.query<ProfileRow[]>(
-      `SELECT ${PROFILE_COLUMNS} FROM volunteers v ${PROFILE_STATS} WHERE v.organization_id = $1 AND v.id = ANY($2::uuid[])`,
-      [organizationId, ids],
+      `SELECT ${PROFILE_COLUMNS} FROM volunteers v ${profileStats('$3')} WHERE v.organization_id = $1 AND v.id = ANY($2::uuid[])`,
+      [organizationId, ids, at],
     );
     return rows.map(toProfile);
   }
 
   /** Active volunteers of the organisation skilled in the topic, other than `except`: who may claim an open slot. */
-  async skilledProfiles(organizationId: string, topic: string, except: readonly string[], limit: number): Promise<VolunteerProfile[]> {
+  async skilledProfiles(organizationId: string, topic: string, except: readonly string[], limit: number, at: Date): Promise<VolunteerProfile[]> {
     const rows = await this.dataSource.query<ProfileRow[]>(
-      `SELECT ${PROFILE_COLUMNS} FROM volunteers v ${PROFILE_STATS}
+      `SELECT ${PROFILE_COLUMNS} FROM volunteers v ${profileStats('$5')}
        WHERE v.organization_id = $1 AND v.is_active
          AND EXISTS (SELECT 1 FROM volunteer_skills s WHERE s.volunteer_id = v.id AND s.topic = $2)
          AND v.id <> ALL($3::uuid[])
        ORDER BY v.id LIMIT $4`,
-      [organizationId, topic, except, limit],
+      [organizationId, topic, except, limit, at],
     );
     return rows.map(toProfile);
   }
@@ -226,8 +241,8 @@ export class SchedulingRepository {
       await lockVenue(manager, hold.venueId);
       await manager.query(`UPDATE bookings SET status = 'cancelled' WHERE order_id = $1 AND status = 'active'`, [hold.orderId]);
       await manager.query(
-        `INSERT INTO bookings (venue_id, order_id, during, status) VALUES ($1, $2, tstzrange($3::timestamptz, $4::timestamptz, '[)'), 'active')`,
-        [hold.venueId, hold.orderId, hold.start, hold.end],
+        `INSERT INTO bookings (venue_id, order_id, during, status, created_at) VALUES ($1, $2, tstzrange($3::timestamptz, $4::timestamptz, '[)'), 'active', $5)`,
+        [hold.venueId, hold.orderId, hold.start, hold.end, hold.at],
       );
     } catch (error) {
       throw asBookingConflict(error);
@@ -238,12 +253,12 @@ export class SchedulingRepository {
    * Ends the named (not slot-claimed) active assignments of volunteers no longer listed;
    * returns whose ended.
    */
-  async removeUnlisted(manager: EntityManager, orderId: string, listed: readonly string[]): Promise<string[]> {
+  async removeUnlisted(manager: EntityManager, orderId: string, listed: readonly string[], at: Date): Promise<string[]> {
     const result = await manager.query(
-      `UPDATE assignments SET status = 'cancelled', reason = 'removed when the event was rescheduled', updated_at = now()
+      `UPDATE assignments SET status = 'cancelled', reason = 'removed when the event was rescheduled', updated_at = $3
        WHERE order_id = $1 AND status IN ('invited','confirmed') AND NOT is_slot_claim AND volunteer_id <> ALL($2::uuid[])
        RETURNING volunteer_id`,
-      [orderId, listed],
+      [orderId, listed, at],
     );
     return rowsOf<{ volunteer_id: string }>(result).map((r) => r.volunteer_id);
   }
@@ -255,15 +270,25 @@ export class SchedulingRepository {
   async moveActive(manager: EntityManager, hold: EventHold): Promise<string[]> {
     try {
       const result = await manager.query(
-        `UPDATE assignments SET during = tstzrange($2::timestamptz, $3::timestamptz, '[)'), updated_at = now()
+        `UPDATE assignments SET during = tstzrange($2::timestamptz, $3::timestamptz, '[)'), updated_at = $4
          WHERE order_id = $1 AND status IN ('invited','confirmed')
          RETURNING volunteer_id`,
-        [hold.orderId, hold.start, hold.end],
+        [hold.orderId, hold.start, hold.end, hold.at],
       );
       return rowsOf<{ volunteer_id: string }>(result).map((r) => r.volunteer_id);
     } catch (error) {
       throw asBookingConflict(error);
     }
+  }
+
+  /** Frees what an order held when it is cancelled or released: its booking and active assignments; returns whose ended. */
+  async releaseHoldings(manager: EntityManager, orderId: string, at: Date): Promise<string[]> {
+    await manager.query(`UPDATE bookings SET status = 'cancelled' WHERE order_id = $1 AND status = 'active'`, [orderId]);
+    const ended: unknown = await manager.query(
+      `UPDATE assignments SET status = 'cancelled', updated_at = $2 WHERE order_id = $1 AND status IN ('invited','confirmed') RETURNING volunteer_id`,
+      [orderId, at],
+    );
+    return rowsOf<{ volunteer_id: string }>(ended).map((r) => r.volunteer_id);
   }
 
   /** Call before writing any of these volunteers' assignments in the transaction (see lockVolunteers). */
@@ -277,11 +302,11 @@ export class SchedulingRepository {
     const sorted = [...invitations].sort((a, b) => (a.volunteerId < b.volunteerId ? -1 : 1));
     try {
       await manager.query(
-        `INSERT INTO assignments (id, order_id, volunteer_id, organization_id, during, status)
-         SELECT i.id, $3, i.volunteer_id, $4, tstzrange($5::timestamptz, $6::timestamptz, '[)'), 'invited'
+        `INSERT INTO assignments (id, order_id, volunteer_id, organization_id, during, status, created_at, updated_at)
+         SELECT i.id, $3, i.volunteer_id, $4, tstzrange($5::timestamptz, $6::timestamptz, '[)'), 'invited', $7, $7
          FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS i(id, volunteer_id, n)
          ORDER BY i.n`,
-        [sorted.map((i) => i.assignmentId), sorted.map((i) => i.volunteerId), hold.orderId, hold.organizationId, hold.start, hold.end],
+        [sorted.map((i) => i.assignmentId), sorted.map((i) => i.volunteerId), hold.orderId, hold.organizationId, hold.start, hold.end, hold.at],
       );
     } catch (error) {
       throw asBookingConflict(error);

@@ -1,11 +1,19 @@
-import { type Actor, BusinessRuleError, ConflictError, ValidationError } from '@kepu/core';
-import type { OrderRecord, OrdersService, TransitionPlan } from '@kepu/orders';
+import { type Actor, BusinessRuleError, ConflictError, FixedClock, ValidationError } from '@kepu/core';
+import type { ExtraMessage, OrderPatch, OrderRecord, OrdersService, Transactions, TransitionFacts } from '@kepu/orders';
+
+/** What one schedule wrote: the order's patch, and its event's payload and messages. */
+interface Written {
+  patch?: OrderPatch;
+  payload?: Record<string, unknown>;
+  messages?: readonly ExtraMessage[];
+}
 import type { ScheduleOrderDto } from './scheduling.dto';
 import type { Holding, SchedulingRepository, VolunteerProfile } from './scheduling.repository';
 import { factsWindow, SchedulingService, volunteerFactsAt } from './scheduling.service';
 
 const ALWAYS = [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, start: '00:00', end: '24:00' }));
 const HOME = { communityCode: '110108001001', subdistrictCode: '110108001', districtCode: '110108' };
+const VENUE = { id: 'venue-1', name: 'hall', communityCode: 'x', districtCode: HOME.districtCode, ownerType: 'community', ownerId: HOME.communityCode };
 
 const profile = (id: string, overrides: Partial<VolunteerProfile> = {}): VolunteerProfile => ({
   id,
@@ -82,13 +90,20 @@ describe('SchedulingService', () => {
     venueId: null,
   } as unknown as OrderRecord;
 
-  let plans: TransitionPlan[];
+  let plans: Written[];
+  const tx = { tx: true };
   const orders = {
-    transition: jest.fn(async (_actor: Actor, _id: string, _action: string, _dto: unknown, plan: (o: OrderRecord) => Promise<TransitionPlan>) => {
-      plans.push(await plan(order));
+    authorize: jest.fn(async (a: Actor, _id: string, action: string) => ({ actor: a, order, action, to: 'scheduled', eventType: `order.${action}d` })),
+    applyTransition: jest.fn(async (_tx: unknown, _ticket: unknown, change: { patch?: OrderPatch; at: Date }) => {
+      plans.push({ patch: change.patch });
+      return order;
+    }),
+    recordTransition: jest.fn(async (_tx: unknown, _ticket: unknown, _updated: OrderRecord, facts: TransitionFacts) => {
+      Object.assign(plans[plans.length - 1] as Written, { payload: facts.payload, messages: facts.messages });
       return {};
     }),
   };
+  const transactions = { run: jest.fn((work: (t: unknown) => Promise<unknown>) => work(tx)) };
   const repository = {
     findVenue: jest.fn(),
     profilesOf: jest.fn(),
@@ -96,16 +111,25 @@ describe('SchedulingService', () => {
     holdings: jest.fn(),
     isVenueBooked: jest.fn(),
     activeAssignmentsOfOrder: jest.fn(),
+    book: jest.fn(),
+    lockVolunteers: jest.fn(),
+    invite: jest.fn(),
+    removeUnlisted: jest.fn(),
+    moveActive: jest.fn(),
   };
-  const service = new SchedulingService(orders as unknown as OrdersService, repository as unknown as SchedulingRepository);
   const now = new Date('2027-03-01T00:00:00Z');
+  const clock = new FixedClock(now);
+  const service = new SchedulingService(orders as unknown as OrdersService, transactions as unknown as Transactions, repository as unknown as SchedulingRepository, clock);
   const dto = (overrides: Partial<ScheduleOrderDto> = {}): ScheduleOrderDto =>
     ({ start: '2027-03-17T09:00:00+08:00', end: '2027-03-17T11:00:00+08:00', venueId: 'venue-1', volunteerIds: ['v1'], ...overrides }) as ScheduleOrderDto;
 
   beforeEach(() => {
     plans = [];
     jest.clearAllMocks();
-    repository.findVenue.mockResolvedValue({ id: 'venue-1', name: 'hall', communityCode: HOME.communityCode, capacity: 80, accessibility: ['wheelchair'] });
+    clock.set(now);
+    repository.removeUnlisted.mockResolvedValue([]);
+    repository.moveActive.mockResolvedValue([]);
+    repository.findVenue.mockResolvedValue({ ...VENUE, communityCode: HOME.communityCode, capacity: 80, accessibility: ['wheelchair'] });
     repository.profilesOf.mockImplementation(async (_org: string, ids: string[]) => ids.filter((id) => id.startsWith('v')).map((id) => profile(id)));
     repository.skilledProfiles.mockResolvedValue([]);
     repository.holdings.mockResolvedValue([]);
@@ -114,34 +138,60 @@ describe('SchedulingService', () => {
   });
 
   it('refuses end before start or an event over 12 h before looking at the order', async () => {
-    await expect(service.schedule(actor, 'order-1', dto({ end: '2027-03-17T09:00:00+08:00' }), now)).rejects.toBeInstanceOf(ValidationError);
-    await expect(service.schedule(actor, 'order-1', dto({ end: '2027-03-17T21:01:00+08:00' }), now)).rejects.toBeInstanceOf(ValidationError);
-    expect(orders.transition).not.toHaveBeenCalled();
+    await expect(service.schedule(actor, 'order-1', dto({ end: '2027-03-17T09:00:00+08:00' }))).rejects.toBeInstanceOf(ValidationError);
+    await expect(service.schedule(actor, 'order-1', dto({ end: '2027-03-17T21:01:00+08:00' }))).rejects.toBeInstanceOf(ValidationError);
+    expect(orders.authorize).not.toHaveBeenCalled();
   });
 
   it.each([
     ['a slot outside the preferred windows', dto({ start: '2027-03-17T07:00:00+08:00' }), 'OUTSIDE_PREFERRED_WINDOW'],
     ['a slot in the past', dto(), 'SLOT_IN_PAST', new Date('2027-03-17T02:00:00Z')],
   ])('refuses %s', async (_name, body, code, at = now) => {
-    await expect(service.schedule(actor, 'order-1', body, at)).rejects.toMatchObject({ code });
+    clock.set(at);
+    await expect(service.schedule(actor, 'order-1', body)).rejects.toMatchObject({ code });
+    expect(transactions.run).not.toHaveBeenCalled();
+  });
+
+  it('stamps the order, the booking and the invitations with the clock\'s time, in one transaction', async () => {
+    const past = new Date('2027-02-10T02:00:00Z');
+    clock.set(past);
+    await service.schedule(actor, 'order-1', dto());
+    expect(transactions.run).toHaveBeenCalledTimes(1);
+    expect(orders.applyTransition).toHaveBeenCalledWith(tx, expect.objectContaining({ action: 'schedule' }), expect.objectContaining({ at: past }));
+    expect(repository.book).toHaveBeenCalledWith(tx, expect.objectContaining({ orderId: order.id, venueId: 'venue-1', at: past }));
+    expect(repository.invite).toHaveBeenCalledWith(tx, expect.objectContaining({ at: past }), [expect.objectContaining({ volunteerId: 'v1' })]);
+    expect(orders.recordTransition).toHaveBeenCalledTimes(1);
   });
 
   it('checks the venue: known, large enough, accessible as the order needs', async () => {
     repository.findVenue.mockResolvedValueOnce(null);
-    await expect(service.schedule(actor, 'order-1', dto(), now)).rejects.toMatchObject({ code: 'UNKNOWN_VENUE' });
-    repository.findVenue.mockResolvedValueOnce({ id: 'venue-1', name: 'h', communityCode: 'x', capacity: 59, accessibility: ['wheelchair'] });
-    await expect(service.schedule(actor, 'order-1', dto(), now)).rejects.toMatchObject({ code: 'VENUE_TOO_SMALL' });
-    repository.findVenue.mockResolvedValueOnce({ id: 'venue-1', name: 'h', communityCode: 'x', capacity: 80, accessibility: [] });
-    await expect(service.schedule(actor, 'order-1', dto(), now)).rejects.toMatchObject({ code: 'VENUE_NOT_ACCESSIBLE' });
+    await expect(service.schedule(actor, 'order-1', dto())).rejects.toMatchObject({ code: 'UNKNOWN_VENUE' });
+    repository.findVenue.mockResolvedValueOnce({ ...VENUE, capacity: 59, accessibility: ['wheelchair'] });
+    await expect(service.schedule(actor, 'order-1', dto())).rejects.toMatchObject({ code: 'VENUE_TOO_SMALL' });
+    repository.findVenue.mockResolvedValueOnce({ ...VENUE, capacity: 80, accessibility: [] });
+    await expect(service.schedule(actor, 'order-1', dto())).rejects.toMatchObject({ code: 'VENUE_NOT_ACCESSIBLE' });
+  });
+
+  it("books only venues the organisation may use: the order's district, the city's own, its own; any other is 422 VENUE_OUT_OF_SCOPE", async () => {
+    const elsewhere = { ...VENUE, communityCode: '110105001024', districtCode: '110105', capacity: 80, accessibility: ['wheelchair'] };
+    for (const venue of [{ ...elsewhere, ownerType: 'community', ownerId: '110105001024' }, { ...elsewhere, ownerType: 'organization', ownerId: 'org-2' }]) {
+      repository.findVenue.mockResolvedValueOnce(venue);
+      await expect(service.schedule(actor, 'order-1', dto())).rejects.toMatchObject({ code: 'VENUE_OUT_OF_SCOPE', status: 422 });
+    }
+    expect(transactions.run).not.toHaveBeenCalled();
+    for (const venue of [{ ...elsewhere, ownerType: 'city', ownerId: null }, { ...elsewhere, ownerType: 'organization', ownerId: 'org-1' }]) {
+      repository.findVenue.mockResolvedValueOnce(venue);
+      await expect(service.schedule(actor, 'order-1', dto())).resolves.toBeDefined();
+    }
   });
 
   it('lets the organisation name an assistant not skilled in the topic, but not an inactive or overbooked one', async () => {
     repository.profilesOf.mockResolvedValueOnce([profile('v1', { skills: [] })]);
-    await service.schedule(actor, 'order-1', dto(), now);
+    await service.schedule(actor, 'order-1', dto());
     expect(plans).toHaveLength(1);
 
     repository.profilesOf.mockResolvedValueOnce([profile('v1', { isActive: false }), profile('v2', { maxHoursPerWeek: 1 })]);
-    const refused = service.schedule(actor, 'order-1', dto({ volunteerIds: ['v1', 'v2'] }), now);
+    const refused = service.schedule(actor, 'order-1', dto({ volunteerIds: ['v1', 'v2'] }));
     await expect(refused).rejects.toBeInstanceOf(BusinessRuleError);
     await expect(refused).rejects.toMatchObject({
       code: 'NOT_ELIGIBLE',
@@ -153,28 +203,28 @@ describe('SchedulingService', () => {
   });
 
   it('names who is not in the organisation, and answers a busy volunteer or venue with 409', async () => {
-    await expect(service.schedule(actor, 'order-1', dto({ volunteerIds: ['v1', 'x-outsider'] }), now)).rejects.toMatchObject({
+    await expect(service.schedule(actor, 'order-1', dto({ volunteerIds: ['v1', 'x-outsider'] }))).rejects.toMatchObject({
       code: 'VOLUNTEER_NOT_IN_ORGANIZATION',
       errors: [{ field: 'volunteerIds.1', message: 'x-outsider is not a volunteer of the organisation' }],
     });
     repository.holdings.mockResolvedValueOnce([{ volunteerId: 'v1', orderId: 'other', start: START, end: END }]);
-    await expect(service.schedule(actor, 'order-1', dto(), now)).rejects.toBeInstanceOf(ConflictError);
+    await expect(service.schedule(actor, 'order-1', dto())).rejects.toBeInstanceOf(ConflictError);
     repository.isVenueBooked.mockResolvedValueOnce(true);
-    await expect(service.schedule(actor, 'order-1', dto(), now)).rejects.toMatchObject({ code: 'VENUE_CONFLICT' });
+    await expect(service.schedule(actor, 'order-1', dto())).rejects.toMatchObject({ code: 'VENUE_CONFLICT' });
   });
 
   it('plans one invitation per volunteer (ids fixed beforehand) and tells the best eligible others of open slots', async () => {
     repository.skilledProfiles.mockResolvedValueOnce([profile('v3'), profile('v4', { recentHours: 100 }), profile('v5', { isActive: false })]);
 
-    await service.schedule(actor, 'order-1', dto({ volunteerIds: ['v1', 'v2'], openSlots: 2 }), now);
+    await service.schedule(actor, 'order-1', dto({ volunteerIds: ['v1', 'v2'], openSlots: 2 }));
 
-    const [plan] = plans as [TransitionPlan];
+    const [plan] = plans as [Written];
     expect(plan.patch).toEqual({ scheduledStart: START, scheduledEnd: END, venueId: 'venue-1', openSlots: 2 });
     expect(plan.payload).toMatchObject({ when: '2027年3月17日 09:00–11:00', volunteerIds: ['v1', 'v2'], openSlots: 2 });
     const invited = (plan.messages ?? []).filter((m) => m.type === 'assignment.invited');
     expect(invited.map((m) => m.payload.volunteerIds)).toEqual([['v1'], ['v2']]);
     expect(new Set(invited.map((m) => m.payload.assignmentId)).size).toBe(2);
-    expect(repository.skilledProfiles).toHaveBeenCalledWith('org-1', 'anti_fraud', ['v1', 'v2'], expect.any(Number));
+    expect(repository.skilledProfiles).toHaveBeenCalledWith('org-1', 'anti_fraud', ['v1', 'v2'], expect.any(Number), now);
     // v5 is inactive; v3 outranks v4, who served many hours lately (fairness).
     expect((plan.messages ?? []).find((m) => m.type === 'task.open')?.payload).toEqual({ volunteerIds: ['v3', 'v4'], openSlots: 2, when: '2027年3月17日 09:00–11:00' });
   });
@@ -184,12 +234,13 @@ describe('SchedulingService', () => {
       { id: 'a1', volunteerId: 'v1', status: 'confirmed', isSlotClaim: false },
       { id: 'a9', volunteerId: 'v9', status: 'confirmed', isSlotClaim: true },
     ]);
-    await service.reschedule(actor, 'order-1', dto({ volunteerIds: ['v1', 'v2'] }), now);
-    const [plan] = plans as [TransitionPlan];
-    expect(repository.profilesOf).toHaveBeenCalledWith('org-1', ['v1', 'v2', 'v9']);
+    repository.moveActive.mockResolvedValueOnce(['v1', 'v9']);
+    await service.reschedule(actor, 'order-1', dto({ volunteerIds: ['v1', 'v2'] }));
+    const [plan] = plans as [Written];
+    expect(repository.profilesOf).toHaveBeenCalledWith('org-1', ['v1', 'v2', 'v9'], now);
     expect((plan.messages ?? []).map((m) => [m.type, m.payload.volunteerIds])).toEqual([['assignment.invited', ['v2']]]);
 
     repository.activeAssignmentsOfOrder.mockResolvedValue([]);
-    await expect(service.reschedule(actor, 'order-1', dto({ volunteerIds: [] }), now)).rejects.toBeInstanceOf(ValidationError);
+    await expect(service.reschedule(actor, 'order-1', dto({ volunteerIds: [] }))).rejects.toBeInstanceOf(ValidationError);
   });
 });

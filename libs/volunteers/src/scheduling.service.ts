@@ -1,6 +1,7 @@
 import {
   type Actor,
   BusinessRuleError,
+  Clock,
   ConflictError,
   type FieldError,
   formatEventTime,
@@ -13,10 +14,9 @@ import {
   type VolunteerFacts,
   weekStart,
 } from '@kepu/core';
-import { type EffectsOutcome, type ExtraMessage, type OrderRecord, OrdersService, type OrderView, type TransitionPlan } from '@kepu/orders';
+import { type ExtraMessage, type OrderPatch, type OrderRecord, OrdersService, type OrderView, type Transaction, Transactions, type TransitionFacts } from '@kepu/orders';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
 import { MAX_EVENT_HOURS, type ScheduleOrderDto } from './scheduling.dto';
 import { type EventHold, type Holding, type Invitation, SchedulingRepository, type VolunteerProfile } from './scheduling.repository';
 
@@ -94,30 +94,59 @@ function readRequest(dto: ScheduleOrderDto): ScheduleRequest {
   return { start, end, venueId: dto.venueId.toLowerCase(), volunteerIds, openSlots: dto.openSlots };
 }
 
+/** What a schedule will write, decided before its transaction. */
+interface SchedulePlan {
+  patch: OrderPatch;
+  payload: Record<string, unknown>;
+  messages: ExtraMessage[];
+  hold: EventHold;
+  volunteerIds: readonly string[];
+  invitations: readonly Invitation[];
+  /** Every volunteer whose assignments the transaction writes: locked first (see lockVolunteers). */
+  writers: readonly string[];
+  previousWhen: string;
+}
+
 /**
- * schedule / reschedule (DESIGN.md §3–4): checks the rules for a friendly answer,
- * then changes the order through OrdersService.transition, whose transaction also
- * books the venue and writes the assignments (effects), so the order, its booking,
- * its assignments, its event and its outbox messages commit together or not at all.
+ * schedule / reschedule (DESIGN.md §3–4): checks the rules for a friendly answer, then
+ * in one transaction moves the order (libs/orders), books the venue and writes the
+ * assignments (this library's tables), and records the order's event and outbox
+ * messages, so all of it commits together or not at all.
  */
 @Injectable()
 export class SchedulingService {
   constructor(
     private readonly orders: OrdersService,
+    private readonly transactions: Transactions,
     private readonly repository: SchedulingRepository,
+    private readonly clock: Clock,
   ) {}
 
-  async schedule(actor: Actor, orderId: string, dto: ScheduleOrderDto, now = new Date()): Promise<OrderView> {
-    const request = readRequest(dto);
-    return this.orders.transition(actor, orderId, 'schedule', dto, (order) => this.plan(order, 'schedule', request, now));
+  schedule(actor: Actor, orderId: string, dto: ScheduleOrderDto): Promise<OrderView> {
+    return this.place(actor, orderId, 'schedule', dto);
   }
 
-  async reschedule(actor: Actor, orderId: string, dto: ScheduleOrderDto, now = new Date()): Promise<OrderView> {
-    const request = readRequest(dto);
-    return this.orders.transition(actor, orderId, 'reschedule', dto, (order) => this.plan(order, 'reschedule', request, now));
+  reschedule(actor: Actor, orderId: string, dto: ScheduleOrderDto): Promise<OrderView> {
+    return this.place(actor, orderId, 'reschedule', dto);
   }
 
-  private async plan(order: OrderRecord, action: 'schedule' | 'reschedule', request: ScheduleRequest, now: Date): Promise<TransitionPlan> {
+  private async place(actor: Actor, orderId: string, action: 'schedule' | 'reschedule', dto: ScheduleOrderDto): Promise<OrderView> {
+    const request = readRequest(dto);
+    const ticket = await this.orders.authorize(actor, orderId, action, dto);
+    const at = this.clock.now();
+    const plan = await this.plan(ticket.order, action, request, at);
+    return this.transactions.run(async (tx) => {
+      // The order first: its conditional update decides the race and locks the row for what follows.
+      const updated = await this.orders.applyTransition(tx, ticket, { patch: plan.patch, at });
+      const held = await this.holdEvent(tx, action, plan);
+      return this.orders.recordTransition(tx, ticket, updated, {
+        payload: { ...plan.payload, ...held.payload },
+        messages: [...plan.messages, ...(held.messages ?? [])],
+      });
+    });
+  }
+
+  private async plan(order: OrderRecord, action: 'schedule' | 'reschedule', request: ScheduleRequest, now: Date): Promise<SchedulePlan> {
     const { start, end, venueId, volunteerIds } = request;
     const organizationId = order.organizationId;
     // decideTransition let only the accepting organisation's admin this far.
@@ -139,7 +168,7 @@ export class SchedulingService {
 
     const slot: SlotFacts = { start, end, topic: order.topic, audience: order.audience, place: { communityCode: order.communityCode, subdistrictCode: order.subdistrictCode, districtCode: order.districtCode } };
     const attending = [...volunteerIds, ...keptClaims];
-    const facts = await this.checkVolunteers(order, organizationId, volunteerIds, attending, slot);
+    const facts = await this.checkVolunteers(order, organizationId, volunteerIds, attending, slot, now);
 
     // Conflicts last, checked here for a friendly answer; the exclusion constraints decide under concurrency.
     if (await this.repository.isVenueBooked(venueId, start, end, order.id)) throw new ConflictError('VENUE_CONFLICT', 'The venue is already booked for an overlapping time.');
@@ -150,24 +179,37 @@ export class SchedulingService {
     const invitations: Invitation[] = volunteerIds.filter((id) => !holding.has(id)).map((volunteerId) => ({ volunteerId, assignmentId: randomUUID() }));
     const when = formatEventTime(start, end);
     const messages: ExtraMessage[] = invitations.map((i) => ({ type: 'assignment.invited', payload: { volunteerIds: [i.volunteerId], assignmentId: i.assignmentId, when } }));
-    if (openSlots > 0) messages.push({ type: 'task.open', payload: { volunteerIds: await this.taskOpenRecipients(organizationId, slot, attending), openSlots, when } });
+    if (openSlots > 0) messages.push({ type: 'task.open', payload: { volunteerIds: await this.taskOpenRecipients(organizationId, slot, attending, now), openSlots, when } });
 
-    const hold: EventHold = { orderId: order.id, organizationId, venueId, start, end };
+    const hold: EventHold = { orderId: order.id, organizationId, venueId, start, end, at: now };
     const previous = action === 'reschedule' ? { previousStart: order.scheduledStart?.toISOString() ?? null, previousEnd: order.scheduledEnd?.toISOString() ?? null, previousVenueId: order.venueId } : {};
     // Those a reschedule removes are told of the time they had been given.
     const previousWhen = order.scheduledStart && order.scheduledEnd ? formatEventTime(order.scheduledStart, order.scheduledEnd) : when;
     return {
       patch: { scheduledStart: start, scheduledEnd: end, venueId, openSlots },
       payload: { start: start.toISOString(), end: end.toISOString(), venueId, volunteerIds, openSlots, when, ...previous },
-      effects: (manager) => this.holdEvent(manager, action, hold, volunteerIds, invitations, [...holding, ...volunteerIds], previousWhen),
       messages,
+      hold,
+      volunteerIds,
+      invitations,
+      writers: [...holding, ...volunteerIds],
+      previousWhen,
     };
   }
 
-  /** Known, large enough, accessible as the audience needs (422s). Whether it is free comes later (409). */
+  /**
+   * Known, one the organisation may book, large enough, accessible as the audience needs (422s).
+   * Whether it is free comes later (409). An organisation books venues of the order's district,
+   * the city's own (registered by a city_admin, open to every district) and its own; any other
+   * is `422 VENUE_OUT_OF_SCOPE`, so no org_admin can block venues across the city by id.
+   */
   private async checkVenue(order: OrderRecord, venueId: string): Promise<void> {
     const venue = await this.repository.findVenue(venueId);
     if (!venue) throw new BusinessRuleError('UNKNOWN_VENUE', `No venue has the id ${venueId}.`);
+    const usable =
+      venue.districtCode === order.districtCode || venue.ownerType === 'city' || (venue.ownerType === 'organization' && venue.ownerId === order.organizationId);
+    if (!usable)
+      throw new BusinessRuleError('VENUE_OUT_OF_SCOPE', `The venue is in another district (${venue.districtCode}); book one of the order's district (${order.districtCode}), a city venue or your own.`);
     if (venue.capacity < order.expectedAttendance)
       throw new BusinessRuleError('VENUE_TOO_SMALL', `The venue seats ${venue.capacity}; ${order.expectedAttendance} are expected.`);
     const missing = order.accessibilityNeeds.filter((need) => !venue.accessibility.includes(need));
@@ -178,8 +220,15 @@ export class SchedulingService {
    * Everyone who will attend (the named and, on reschedule, the slot claimers who stay) is of the
    * organisation and can serve then (422s); returns their facts for the conflict check.
    */
-  private async checkVolunteers(order: OrderRecord, organizationId: string, named: readonly string[], attending: readonly string[], slot: SlotFacts): Promise<VolunteerFacts[]> {
-    const profiles = await this.repository.profilesOf(organizationId, attending);
+  private async checkVolunteers(
+    order: OrderRecord,
+    organizationId: string,
+    named: readonly string[],
+    attending: readonly string[],
+    slot: SlotFacts,
+    now: Date,
+  ): Promise<VolunteerFacts[]> {
+    const profiles = await this.repository.profilesOf(organizationId, attending, now);
     const outsiders = named.flatMap((id, index) => (profiles.some((p) => p.id === id) ? [] : [{ field: `volunteerIds.${index}`, message: `${id} is not a volunteer of the organisation` }]));
     if (outsiders.length > 0) throw new BusinessRuleError('VOLUNTEER_NOT_IN_ORGANIZATION', 'Every volunteer must belong to the accepting organisation.', outsiders);
 
@@ -196,30 +245,23 @@ export class SchedulingService {
     return facts;
   }
 
-  /** Runs inside the transition's transaction, after the order's conditional update won. */
-  private async holdEvent(
-    manager: EntityManager,
-    action: 'schedule' | 'reschedule',
-    hold: EventHold,
-    volunteerIds: readonly string[],
-    invitations: readonly Invitation[],
-    writers: readonly string[],
-    previousWhen: string,
-  ): Promise<EffectsOutcome | void> {
-    await this.repository.book(manager, hold);
-    await this.repository.lockVolunteers(manager, writers);
+  /** The booking and the assignments, in the transition's transaction, after the order's conditional update won. */
+  private async holdEvent(tx: Transaction, action: 'schedule' | 'reschedule', plan: SchedulePlan): Promise<TransitionFacts> {
+    const { hold, volunteerIds, invitations, previousWhen } = plan;
+    await this.repository.book(tx, hold);
+    await this.repository.lockVolunteers(tx, plan.writers);
     if (action === 'schedule') {
-      await this.repository.invite(manager, hold, invitations);
-      return;
+      await this.repository.invite(tx, hold, invitations);
+      return {};
     }
-    const removedVolunteerIds = await this.repository.removeUnlisted(manager, hold.orderId, volunteerIds);
-    const holding = new Set(await this.repository.moveActive(manager, hold));
+    const removedVolunteerIds = await this.repository.removeUnlisted(tx, hold.orderId, volunteerIds, hold.at);
+    const holding = new Set(await this.repository.moveActive(tx, hold));
     // A volunteer declined or withdrew between the checks and this transaction: the invitations
     // (and their outbox messages) were planned on another picture, so refuse rather than half-apply.
     const due = volunteerIds.filter((id) => !holding.has(id));
     if (due.length !== invitations.length || due.some((id) => !invitations.some((i) => i.volunteerId === id)))
       throw new OrderStateConflictError('The event\'s assignments changed while rescheduling; reload and try again.');
-    await this.repository.invite(manager, hold, invitations);
+    await this.repository.invite(tx, hold, invitations);
     // Who was removed is known only here, inside the transaction: their message commits with it.
     const messages: ExtraMessage[] =
       removedVolunteerIds.length > 0
@@ -229,9 +271,9 @@ export class SchedulingService {
   }
 
   /** Eligible volunteers of the organisation for the slot (skilled, free, available, under the cap), best first. */
-  private async taskOpenRecipients(organizationId: string, slot: SlotFacts, assigned: readonly string[]): Promise<string[]> {
+  private async taskOpenRecipients(organizationId: string, slot: SlotFacts, assigned: readonly string[], now: Date): Promise<string[]> {
     // Ranking needs the whole eligible set; the candidates are bounded by skill and activity first.
-    const profiles = await this.repository.skilledProfiles(organizationId, slot.topic, assigned, MAX_TASK_OPEN_CANDIDATES);
+    const profiles = await this.repository.skilledProfiles(organizationId, slot.topic, assigned, MAX_TASK_OPEN_CANDIDATES, now);
     const window = factsWindow(slot.start, slot.end);
     const holdings = await this.repository.holdings(
       profiles.map((p) => p.id),

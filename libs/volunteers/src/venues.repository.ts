@@ -22,7 +22,8 @@ export interface VenueRecord {
   createdAt: Date;
 }
 
-export type NewVenue = Omit<VenueRecord, 'id' | 'createdAt'>;
+/** `createdAt` is the clock's time. */
+export type NewVenue = Omit<VenueRecord, 'id'>;
 
 export interface VenueFilters {
   communityCode?: string;
@@ -71,8 +72,8 @@ export class VenuesRepository {
 
   async insert(venue: NewVenue): Promise<VenueRecord> {
     const [row] = await this.dataSource.query<VenueRow[]>(
-      `INSERT INTO venues (name, owner_type, owner_id, community_code, subdistrict_code, district_code, kind, capacity, accessibility, lat, lng, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+      `INSERT INTO venues (name, owner_type, owner_id, community_code, subdistrict_code, district_code, kind, capacity, accessibility, lat, lng, created_by, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
        RETURNING ${COLUMNS}`,
       [
         venue.name,
@@ -87,6 +88,7 @@ export class VenuesRepository {
         venue.lat,
         venue.lng,
         venue.createdBy,
+        venue.createdAt,
       ],
     );
     if (!row) throw new Error('venue insert returned no row');

@@ -1,5 +1,5 @@
-import { type Actor, ForbiddenError, type Role, ValidationError } from '@kepu/core';
-import type { OrdersRepository } from '@kepu/orders';
+import { type Actor, FixedClock, ForbiddenError, type Role, ValidationError } from '@kepu/core';
+import type { OrdersService } from '@kepu/orders';
 import type { CreateVenueDto } from './venues.dto';
 import type { VenuesRepository } from './venues.repository';
 import { VenuesService, venueOwner } from './venues.service';
@@ -27,7 +27,8 @@ const dto = (overrides: Partial<CreateVenueDto> = {}): CreateVenueDto => ({
 describe('VenuesService', () => {
   const venues = { insert: jest.fn(), list: jest.fn() };
   const orders = { findCommunity: jest.fn() };
-  const service = new VenuesService(venues as unknown as VenuesRepository, orders as unknown as OrdersRepository);
+  const clock = new FixedClock(new Date('2026-11-03T02:00:00Z'));
+  const service = new VenuesService(venues as unknown as VenuesRepository, orders as unknown as OrdersService, clock);
 
   beforeEach(() => {
     jest.resetAllMocks();
@@ -52,6 +53,8 @@ describe('VenuesService', () => {
     expect(venues.insert).toHaveBeenCalledWith(
       expect.objectContaining({ name: '活动室', ownerType: 'organization', ownerId: 'o', subdistrictCode: '110108001', districtCode: '110108', lat: 39.9, lng: 116.3, createdBy: 'u' }),
     );
+    // The clock's time, not the wall clock's: a seed replaying the past registers venues then.
+    expect(venues.insert).toHaveBeenCalledWith(expect.objectContaining({ createdAt: new Date('2026-11-03T02:00:00Z') }));
     expect(view).toMatchObject({ id: 'venue', ownerType: 'organization' });
   });
 

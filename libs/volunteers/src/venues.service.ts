@@ -1,6 +1,6 @@
-import { type Actor, BusinessRuleError, ForbiddenError, ValidationError } from '@kepu/core';
+import { type Actor, BusinessRuleError, Clock, ForbiddenError, ValidationError } from '@kepu/core';
 import { decodeCursor, type Page, toPage } from '@kepu/http';
-import { OrdersRepository } from '@kepu/orders';
+import { OrdersService } from '@kepu/orders';
 import { Injectable } from '@nestjs/common';
 import type { CreateVenueDto, ListVenuesQueryDto, VenueOwnerType, VenuePageView, VenueView } from './venues.dto';
 import { type VenueRecord, VenuesRepository } from './venues.repository';
@@ -50,7 +50,8 @@ export function venueOwner(actor: Actor): { ownerType: VenueOwnerType; ownerId: 
 export class VenuesService {
   constructor(
     private readonly venues: VenuesRepository,
-    private readonly orders: OrdersRepository,
+    private readonly orders: OrdersService,
+    private readonly clock: Clock,
   ) {}
 
   async create(actor: Actor, dto: CreateVenueDto): Promise<VenueView> {
@@ -76,6 +77,7 @@ export class VenuesService {
       lat: dto.lat ?? null,
       lng: dto.lng ?? null,
       createdBy: actor.userId,
+      createdAt: this.clock.now(),
     });
     return toVenueView(venue);
   }

@@ -31,7 +31,8 @@ export interface VolunteerRecord {
   createdAt: Date;
 }
 
-export type NewVolunteer = Omit<VolunteerRecord, 'id' | 'userId' | 'isActive' | 'createdAt'>;
+/** `createdAt` is the clock's time. */
+export type NewVolunteer = Omit<VolunteerRecord, 'id' | 'userId' | 'isActive'>;
 
 /** The optional login (role volunteer) created with the volunteer. */
 export interface VolunteerLogin {
@@ -39,7 +40,7 @@ export interface VolunteerLogin {
   passwordHash: string;
 }
 
-export type VolunteerPatch = Partial<Pick<VolunteerRecord, 'isActive' | 'availability' | 'unavailable' | 'maxHoursPerWeek' | 'skills'>>;
+export type VolunteerPatch = Partial<Pick<VolunteerRecord, 'isActive' | 'availability' | 'unavailable' | 'maxHoursPerWeek' | 'skills' | 'audiences' | 'formats' | 'languages'>>;
 
 interface VolunteerRow {
   id: string;
@@ -91,9 +92,16 @@ const SELECT_VOLUNTEER = `
 /**
  * The volunteers an actor may see (DESIGN.md §2), as a predicate over `v`: its
  * organisation's admins, coordinators of a district the organisation serves,
- * the city, and the volunteer themself.
+ * the city, and the volunteer themself (any account with that profile, DESIGN.md §10).
  */
 export function volunteerVisibleTo(actor: Actor, sql: Sql): string {
+  const byRole = volunteerVisibleToRole(actor, sql);
+  if (actor.volunteerId === null || byRole === 'TRUE') return byRole;
+  const self = `v.id = ${sql.param(actor.volunteerId)}`;
+  return byRole === 'FALSE' ? self : `(${byRole} OR ${self})`;
+}
+
+function volunteerVisibleToRole(actor: Actor, sql: Sql): string {
   switch (actor.role) {
     case 'city_admin':
       return 'TRUE';
@@ -102,7 +110,6 @@ export function volunteerVisibleTo(actor: Actor, sql: Sql): string {
     case 'district_coordinator':
       return `v.organization_id IN (SELECT organization_id FROM organization_districts WHERE district_code = ${sql.param(actor.districtCode)})`;
     case 'volunteer':
-      return `v.id = ${sql.param(actor.volunteerId)}`;
     case 'resident':
     case 'community_staff':
     case 'department_staff':
@@ -134,51 +141,75 @@ export class VolunteersRepository {
    */
   async insert(volunteer: NewVolunteer, login: VolunteerLogin | undefined, audit: AuditContext): Promise<VolunteerRecord | null> {
     try {
-      return await this.dataSource.transaction(async (manager) => {
-        const [row] = await manager.query<{ id: string }[]>(
-          `WITH v AS (
-             INSERT INTO volunteers (organization_id, display_name, phone, home_community_code, home_subdistrict_code, home_district_code,
-               audiences, formats, languages, availability, unavailable, max_hours_per_week)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-             RETURNING id
-           ),
-           skills AS (
-             INSERT INTO volunteer_skills (volunteer_id, topic, level)
-             SELECT v.id, s.topic, s.level FROM v, jsonb_to_recordset($13::jsonb) AS s(topic text, level smallint)
-           )
-           SELECT id FROM v`,
-          [
-            volunteer.organizationId,
-            volunteer.displayName,
-            volunteer.phone,
-            volunteer.homeCommunityCode,
-            volunteer.homeSubdistrictCode,
-            volunteer.homeDistrictCode,
-            volunteer.audiences,
-            volunteer.formats,
-            volunteer.languages,
-            JSON.stringify(volunteer.availability),
-            JSON.stringify(volunteer.unavailable),
-            volunteer.maxHoursPerWeek,
-            JSON.stringify(volunteer.skills),
-          ],
-        );
-        if (!row) throw new Error('volunteer insert returned no row');
-        if (login) await this.insertLogin(manager, row.id, volunteer, login);
-        await recordAudit(manager, audit, {
-          action: 'volunteer.created',
-          targetType: 'volunteer',
-          targetId: row.id,
-          summary: { organizationId: volunteer.organizationId, username: login?.username ?? null },
-        });
-        const record = await this.findIn(manager, row.id);
-        if (!record) throw new Error('volunteer vanished inside its own transaction');
-        return record;
-      });
+      return await this.dataSource.transaction((manager) => this.insertIn(manager, volunteer, { login }, audit));
     } catch (error) {
       if (error instanceof UsernameTaken) return null;
       throw error;
     }
+  }
+
+  /**
+   * The volunteer and its skills in the caller's transaction, owned by a new login
+   * (`login`, role volunteer) or by an existing user (`userId`: an approved application,
+   * DESIGN.md §10; volunteers.user_id is unique, so a user holds one profile at most).
+   */
+  async insertIn(manager: EntityManager, volunteer: NewVolunteer, owner: { login?: VolunteerLogin; userId?: string }, audit: AuditContext): Promise<VolunteerRecord> {
+    const [row] = await manager.query<{ id: string }[]>(
+      `WITH v AS (
+         INSERT INTO volunteers (organization_id, display_name, phone, home_community_code, home_subdistrict_code, home_district_code,
+           audiences, formats, languages, availability, unavailable, max_hours_per_week, created_at, user_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, $15)
+         RETURNING id
+       ),
+       skills AS (
+         INSERT INTO volunteer_skills (volunteer_id, topic, level)
+         SELECT v.id, s.topic, s.level FROM v, jsonb_to_recordset($13::jsonb) AS s(topic text, level smallint)
+       )
+       SELECT id FROM v`,
+      [
+        volunteer.organizationId,
+        volunteer.displayName,
+        volunteer.phone,
+        volunteer.homeCommunityCode,
+        volunteer.homeSubdistrictCode,
+        volunteer.homeDistrictCode,
+        volunteer.audiences,
+        volunteer.formats,
+        volunteer.languages,
+        JSON.stringify(volunteer.availability),
+        JSON.stringify(volunteer.unavailable),
+        volunteer.maxHoursPerWeek,
+        JSON.stringify(volunteer.skills),
+        volunteer.createdAt,
+        owner.userId ?? null,
+      ],
+    );
+    if (!row) throw new Error('volunteer insert returned no row');
+    if (owner.login) {
+      // The login is an account like any other: audited as one (user.created), beside the profile.
+      const userId = await this.insertLogin(manager, row.id, volunteer, owner.login);
+      await recordAudit(manager, audit, {
+        action: 'user.created',
+        targetType: 'user',
+        targetId: userId,
+        summary: { username: owner.login.username, role: 'volunteer', organizationId: volunteer.organizationId },
+      });
+    }
+    await recordAudit(manager, audit, {
+      action: 'volunteer.created',
+      targetType: 'volunteer',
+      targetId: row.id,
+      summary: { organizationId: volunteer.organizationId, username: owner.login?.username ?? null, userId: owner.userId ?? null },
+    });
+    const record = await this.findIn(manager, row.id);
+    if (!record) throw new Error('volunteer vanished inside its own transaction');
+    return record;
+  }
+
+  /** The profile whose user is `userId` (DESIGN.md §10), or null. */
+  async findByUser(userId: string): Promise<VolunteerRecord | null> {
+    const rows = await this.dataSource.query<VolunteerRow[]>(`${SELECT_VOLUNTEER} WHERE v.user_id = $1`, [userId]);
+    return rows[0] ? toRecord(rows[0]) : null;
   }
 
   async findVisible(scope: Actor, id: string): Promise<VolunteerRecord | null> {
@@ -199,8 +230,11 @@ export class VolunteersRepository {
     return rows.map(toRecord);
   }
 
-  /** Applies the patch (skills replaced as a whole) in one transaction and returns the volunteer as it now is. */
-  async update(id: string, patch: VolunteerPatch): Promise<VolunteerRecord | null> {
+  /**
+   * Applies the patch (skills replaced as a whole) in one transaction and returns the volunteer
+   * as it now is; audited (`volunteer.updated`, the fields changed, never their values but `isActive`).
+   */
+  async update(id: string, patch: VolunteerPatch, audit: AuditContext): Promise<VolunteerRecord | null> {
     return this.dataSource.transaction(async (manager) => {
       const sql = new Sql();
       const sets: string[] = [];
@@ -208,6 +242,9 @@ export class VolunteersRepository {
       if (patch.availability !== undefined) sets.push(`availability = ${sql.param(JSON.stringify(patch.availability))}`);
       if (patch.unavailable !== undefined) sets.push(`unavailable = ${sql.param(JSON.stringify(patch.unavailable))}`);
       if (patch.maxHoursPerWeek !== undefined) sets.push(`max_hours_per_week = ${sql.param(patch.maxHoursPerWeek)}`);
+      if (patch.audiences !== undefined) sets.push(`audiences = ${sql.param(patch.audiences)}`);
+      if (patch.formats !== undefined) sets.push(`formats = ${sql.param(patch.formats)}`);
+      if (patch.languages !== undefined) sets.push(`languages = ${sql.param(patch.languages)}`);
       // The row lock also orders two concurrent skill replacements.
       const target = sets.length > 0 ? `UPDATE volunteers SET ${sets.join(', ')} WHERE id = ${sql.param(id)} RETURNING id` : `SELECT id FROM volunteers WHERE id = ${sql.param(id)} FOR UPDATE`;
       const result = await manager.query<unknown>(target, sql.params);
@@ -220,11 +257,18 @@ export class VolunteersRepository {
           [id, JSON.stringify(patch.skills)],
         );
       }
+      const fields = Object.entries(patch).filter(([, value]) => value !== undefined).map(([field]) => field);
+      await recordAudit(manager, audit, {
+        action: 'volunteer.updated',
+        targetType: 'volunteer',
+        targetId: id,
+        summary: { fields, ...(patch.isActive !== undefined ? { isActive: patch.isActive } : {}) },
+      });
       return this.findIn(manager, id);
     });
   }
 
-  private async insertLogin(manager: EntityManager, volunteerId: string, volunteer: NewVolunteer, login: VolunteerLogin): Promise<void> {
+  private async insertLogin(manager: EntityManager, volunteerId: string, volunteer: NewVolunteer, login: VolunteerLogin): Promise<string> {
     // The unique index on lower(username) decides, not a prior read: two requests for one name cannot both win.
     const result = await manager.query<unknown>(
       `WITH u AS (
@@ -238,6 +282,7 @@ export class VolunteersRepository {
     );
     const rows = rowsOf<{ id: string }>(result);
     if (rows.length === 0) throw new UsernameTaken();
+    return rows[0]?.id as string;
   }
 
   private async findIn(manager: EntityManager, id: string): Promise<VolunteerRecord | null> {

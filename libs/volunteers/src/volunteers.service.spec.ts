@@ -1,5 +1,5 @@
-import { type Actor, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '@kepu/core';
-import type { OrdersRepository } from '@kepu/orders';
+import { type Actor, ConflictError, FixedClock, ForbiddenError, NotFoundError, ValidationError } from '@kepu/core';
+import type { OrdersService } from '@kepu/orders';
 import type { CreateVolunteerDto } from './volunteers.dto';
 import type { VolunteerRecord, VolunteersRepository } from './volunteers.repository';
 import { toVolunteerView, VolunteersService, windowProblems } from './volunteers.service';
@@ -52,7 +52,8 @@ const record: VolunteerRecord = {
 describe('VolunteersService', () => {
   const volunteers = { findOrganization: jest.fn(), insert: jest.fn(), listByOrganization: jest.fn(), findVisible: jest.fn(), update: jest.fn() };
   const orders = { findCommunity: jest.fn() };
-  const service = new VolunteersService(volunteers as unknown as VolunteersRepository, orders as unknown as OrdersRepository);
+  const clock = new FixedClock(new Date('2026-11-03T02:00:00Z'));
+  const service = new VolunteersService(volunteers as unknown as VolunteersRepository, orders as unknown as OrdersService, clock);
 
   beforeEach(() => {
     jest.resetAllMocks();

@@ -1,8 +1,9 @@
 import { hashPassword } from '@kepu/auth';
-import { type Actor, BusinessRuleError, ConflictError, type FieldError, ForbiddenError, maskPhone, NotFoundError, toMinutes, ValidationError } from '@kepu/core';
+import { type Actor, BusinessRuleError, Clock, ConflictError, type FieldError, ForbiddenError, maskPhone, NotFoundError, toMinutes, ValidationError } from '@kepu/core';
 import { decodeCursor, type Page, toPage } from '@kepu/http';
-import { OrdersRepository } from '@kepu/orders';
+import { OrdersService } from '@kepu/orders';
 import { Injectable } from '@nestjs/common';
+import type { UpdateMyVolunteerProfileDto } from './volunteer-applications.dto';
 import type { CreateVolunteerDto, ListVolunteersQueryDto, UpdateVolunteerDto, VolunteerPageView, VolunteerView } from './volunteers.dto';
 import { type StoredDatedWindow, type VolunteerRecord, VolunteersRepository } from './volunteers.repository';
 
@@ -51,7 +52,8 @@ export function toVolunteerView(v: VolunteerRecord, viewer: Actor): VolunteerVie
 export class VolunteersService {
   constructor(
     private readonly volunteers: VolunteersRepository,
-    private readonly orders: OrdersRepository,
+    private readonly orders: OrdersService,
+    private readonly clock: Clock,
   ) {}
 
   async create(actor: Actor, organizationId: string, dto: CreateVolunteerDto, ip: string | null = null): Promise<VolunteerView> {
@@ -80,6 +82,7 @@ export class VolunteersService {
         availability: dto.availability.map((w) => ({ weekday: w.weekday, start: w.start, end: w.end })),
         unavailable: normalizeDated(dto.unavailable) ?? [],
         maxHoursPerWeek: dto.maxHoursPerWeek,
+        createdAt: this.clock.now(),
       },
       login,
       { actor, ip },
@@ -102,7 +105,7 @@ export class VolunteersService {
   }
 
   /** 404 outside scope; 403 for those who see the volunteer but do not manage its organisation. */
-  async update(actor: Actor, id: string, dto: UpdateVolunteerDto): Promise<VolunteerView> {
+  async update(actor: Actor, id: string, dto: UpdateVolunteerDto, ip: string | null = null): Promise<VolunteerView> {
     const current = await this.volunteers.findVisible(actor, id);
     if (!current) throw new NotFoundError(`No volunteer ${id} is visible to you.`);
     if (!this.manages(actor, current.organizationId)) throw new ForbiddenError('Only the organisation\'s admins change its volunteers.');
@@ -114,8 +117,37 @@ export class VolunteersService {
       unavailable: normalizeDated(dto.unavailable),
       maxHoursPerWeek: dto.maxHoursPerWeek,
       skills: dto.skills?.map((s) => ({ topic: s.topic, level: s.level })),
-    });
+    }, { actor, ip });
     if (!updated) throw new NotFoundError(`No volunteer ${id}.`);
+    return toVolunteerView(updated, actor);
+  }
+
+  /** GET /me/volunteer-profile: the caller's own profile, whatever its role (DESIGN.md §10); 404 without one. */
+  async myProfile(actor: Actor): Promise<VolunteerView> {
+    const profile = await this.volunteers.findByUser(actor.userId);
+    if (!profile) throw new NotFoundError('Your account has no volunteer profile; apply at POST /volunteer-applications.');
+    return toVolunteerView(profile, actor);
+  }
+
+  /**
+   * PATCH /me/volunteer-profile: the volunteer's own availability, cap, audiences, formats,
+   * languages and pause; skills stay with the organisation. The write goes to the volunteers
+   * table, whose triggers bump the organisation's candidate-cache version in the same transaction.
+   */
+  async updateMyProfile(actor: Actor, dto: UpdateMyVolunteerProfileDto, ip: string | null = null): Promise<VolunteerView> {
+    const problems = windowProblems(dto);
+    if (problems.length > 0) throw new ValidationError(problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems);
+    const profile = await this.volunteers.findByUser(actor.userId);
+    if (!profile) throw new NotFoundError('Your account has no volunteer profile; apply at POST /volunteer-applications.');
+    const updated = await this.volunteers.update(profile.id, {
+      isActive: dto.isActive,
+      availability: dto.availability?.map((w) => ({ weekday: w.weekday, start: w.start, end: w.end })),
+      maxHoursPerWeek: dto.maxHoursPerWeek,
+      audiences: dto.audiences,
+      formats: dto.formats,
+      languages: dto.languages,
+    }, { actor, ip });
+    if (!updated) throw new NotFoundError('Your volunteer profile is gone.');
     return toVolunteerView(updated, actor);
   }
 

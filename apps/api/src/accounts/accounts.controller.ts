@@ -10,7 +10,7 @@ import {
 import { CurrentActor, Roles, UserView } from '@kepu/auth';
 import type { Actor } from '@kepu/core';
 import { Body, Controller, Get, Ip, Post, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { ApiAuthenticated } from '../api-responses.decorator';
 import { ProblemView } from '../problem.view';
 
@@ -21,9 +21,10 @@ export class AccountsController {
   constructor(private readonly accounts: AccountsService) {}
 
   @Post('users')
-  @Roles('city_admin', 'district_coordinator')
+  @Roles('city_admin', 'district_coordinator', 'community_staff')
+  @ApiOperation({ summary: 'Creates an account: city_admin any; district_coordinator inside its district; community_staff residents of its own community (代注册)' })
   @ApiCreatedResponse({ type: UserView })
-  @ApiConflictResponse({ type: ProblemView, description: 'USERNAME_TAKEN' })
+  @ApiConflictResponse({ type: ProblemView, description: 'USERNAME_TAKEN, PHONE_TAKEN (a resident with this phone exists)' })
   @ApiUnprocessableEntityResponse({ type: ProblemView, description: 'UNKNOWN_COMMUNITY, UNKNOWN_DEPARTMENT, UNKNOWN_ORGANIZATION, UNKNOWN_DISTRICT' })
   createUser(@CurrentActor() actor: Actor, @Body() dto: CreateUserDto, @Ip() ip: string): Promise<UserView> {
     return this.accounts.createUser(actor, dto, ip);

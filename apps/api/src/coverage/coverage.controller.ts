@@ -5,11 +5,14 @@ import {
   CoverageGapsQueryDto,
   CoveragePeriodQueryDto,
   CoverageService,
+  CoverageTrendQueryDto,
+  CoverageTrendView,
   DistrictCoverageDetailView,
   DistrictCoverageView,
   gapsCsv,
+  trendCsv,
 } from '@kepu/coverage';
-import { wantsCsv } from '@kepu/http';
+import { RegionCodeParamPipe, wantsCsv } from '@kepu/http';
 import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -50,7 +53,7 @@ export class CoverageController {
   @ApiScopedObject()
   async district(
     @CurrentActor() actor: Actor,
-    @Param('code') code: string,
+    @Param('code', new RegionCodeParamPipe(6)) code: string,
     @Query() query: CoveragePeriodQueryDto,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -61,20 +64,36 @@ export class CoverageController {
 
   @Get(':code/gaps')
   @ApiOperation({
-    summary: 'Communities of the district without a delivered service in the last ?days= (default 90), never served first, then longest unserved; pending orders shown. Accept: text/csv for a CSV (without ?limit: the whole list; next cursor in X-Next-Cursor)',
+    summary: 'Communities of the district without a delivered service in the last ?days= (default 90) — with ?audience=, without one for that key population — never served first, then longest unserved; pending orders shown. Accept: text/csv for a CSV (without ?limit: the whole list; next cursor in X-Next-Cursor)',
   })
   @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse({ type: CoverageGapPageView })
   @ApiScopedObject()
   async gaps(
     @CurrentActor() actor: Actor,
-    @Param('code') code: string,
+    @Param('code', new RegionCodeParamPipe(6)) code: string,
     @Query() query: CoverageGapsQueryDto,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CoverageGapPageView | string> {
     const isCsv = wantsCsv(accept);
     const page = await this.coverage.gaps(actor, code, query, isCsv);
-    return isCsv ? asCsv(reply, `coverage-gaps-${code}`, gapsCsv(page.items), page.nextCursor) : page;
+    return isCsv ? asCsv(reply, `coverage-gaps-${code}${query.audience ? `-${query.audience}` : ''}`, gapsCsv(page.items), page.nextCursor) : page;
+  }
+
+  @Get(':code/trend')
+  @ApiOperation({ summary: 'Covered communities of the district per 7-day week, the last ?weeks= (default 12, at most 104), the last week ending today, oldest first; Accept: text/csv for a CSV' })
+  @ApiProduces('application/json', 'text/csv')
+  @ApiOkResponse({ type: CoverageTrendView })
+  @ApiScopedObject()
+  async trend(
+    @CurrentActor() actor: Actor,
+    @Param('code', new RegionCodeParamPipe(6)) code: string,
+    @Query() query: CoverageTrendQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<CoverageTrendView | string> {
+    const trend = await this.coverage.trend(actor, code, query);
+    return wantsCsv(accept) ? asCsv(reply, `coverage-trend-${code}`, trendCsv(trend)) : trend;
   }
 }

@@ -40,8 +40,9 @@ export class MetricsService implements OnModuleInit {
     @InjectQueue(QUEUES.deliveries) deliveries: Queue,
     @InjectQueue(QUEUES.timers) timers: Queue,
     @InjectQueue(QUEUES.coverage) coverage: Queue,
+    @InjectQueue(QUEUES.broadcasts) broadcasts: Queue,
   ) {
-    this.queues = [notifications, deliveries, timers, coverage];
+    this.queues = [notifications, deliveries, timers, coverage, broadcasts];
     collectDefaultMetrics({ register: this.registry });
     this.httpDuration = new Histogram({
       name: 'http_request_duration_seconds',

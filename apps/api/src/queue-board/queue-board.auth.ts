@@ -15,14 +15,16 @@ const SIGN_IN_HINT = 'Send Authorization: Bearer <accessToken> of a city_admin, 
  * - `GET …?token=<accessToken>` (a city_admin's) sets that cookie for the token's
  *   remaining lifetime and redirects to the same page without the token in the URL;
  * - anything else is 401 UNAUTHENTICATED, or 403 FORBIDDEN for another role's valid token.
+ * The cookie is `Secure` in production (`secureCookie`) and on any https request.
  */
-export function queueBoardAuthHook(tokens: TokenService, basePath: string) {
+export function queueBoardAuthHook(tokens: TokenService, basePath: string, options: { secureCookie: boolean } = { secureCookie: false }) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     const queryToken = (request.query as Record<string, unknown> | undefined)?.token;
     if (request.method === 'GET' && typeof queryToken === 'string') {
       const refusal = await refusalFor(tokens, queryToken);
       if (refusal) return refuse(reply, refusal);
-      const secure = request.protocol === 'https' ? '; Secure' : '';
+      // Always Secure in production (options.secureCookie): TLS usually ends at a proxy, so the request may look like http here.
+      const secure = options.secureCookie || request.protocol === 'https' ? '; Secure' : '';
       const cookie = `${QUEUE_BOARD_COOKIE}=${queryToken}; Path=${basePath}; Max-Age=${secondsLeft(queryToken, tokens.expiresInSeconds)}; HttpOnly; SameSite=Strict${secure}`;
       return reply.header('set-cookie', cookie).header('cache-control', 'no-store').redirect(withoutToken(request.url), 303);
     }

@@ -1,4 +1,5 @@
 import { TokenService } from '@kepu/auth';
+import { AppConfig } from '@kepu/config';
 import { QUEUES } from '@kepu/notifications';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
@@ -26,12 +27,14 @@ export class QueueBoard implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly tokens: TokenService,
+    private readonly config: AppConfig,
     @InjectQueue(QUEUES.notifications) notifications: Queue,
     @InjectQueue(QUEUES.deliveries) deliveries: Queue,
     @InjectQueue(QUEUES.timers) timers: Queue,
     @InjectQueue(QUEUES.coverage) coverage: Queue,
+    @InjectQueue(QUEUES.broadcasts) broadcasts: Queue,
   ) {
-    this.queues = [notifications, deliveries, timers, coverage];
+    this.queues = [notifications, deliveries, timers, coverage, broadcasts];
   }
 
   onModuleInit(): void {
@@ -47,7 +50,7 @@ export class QueueBoard implements OnModuleInit {
     // An encapsulated context: the hook guards the board's routes and nothing else.
     void fastify.register(
       async (board) => {
-        board.addHook('onRequest', queueBoardAuthHook(this.tokens, QUEUE_BOARD_PATH));
+        board.addHook('onRequest', queueBoardAuthHook(this.tokens, QUEUE_BOARD_PATH, { secureCookie: this.config.nodeEnv === 'production' }));
         await board.register(serverAdapter.registerPlugin());
       },
       { prefix: QUEUE_BOARD_PATH },

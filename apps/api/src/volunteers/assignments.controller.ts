@@ -1,18 +1,18 @@
-import { CurrentActor, Roles } from '@kepu/auth';
+import { CurrentActor } from '@kepu/auth';
 import type { Actor } from '@kepu/core';
-import { UuidParamPipe } from '@kepu/http';
+import { LimitedWrite, UuidParamPipe } from '@kepu/http';
 import { AssignmentsService, AssignmentView, DeclineAssignmentDto, MyAssignmentsQueryDto, OpenTasksQueryDto, OpenTaskView } from '@kepu/volunteers';
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ApiAuthenticated, ApiScopedObject } from '../api-responses.decorator';
+import { ApiAuthenticated, ApiNextCursor, ApiScopedObject } from '../api-responses.decorator';
 import { ProblemView } from '../problem.view';
 
 const LEAVE_CONFLICTS = 'ASSIGNMENT_STATE_CONFLICT (not in a state that allows it), EVENT_STARTED';
 
 @ApiTags('volunteers')
 @ApiAuthenticated()
-@Roles('volunteer')
+// Any account with a volunteer profile (GET /me shows volunteerId), whatever its role; others are 403 in the service.
 @Controller()
 export class AssignmentsController {
   constructor(private readonly assignments: AssignmentsService) {}
@@ -20,7 +20,7 @@ export class AssignmentsController {
   @Get('me/assignments')
   @ApiOperation({ summary: 'Your invitations and assignments, latest event first' })
   @ApiOkResponse({ type: [AssignmentView], description: 'A bare array as API.md gives it; the next page\'s cursor, if any, is in the X-Next-Cursor header' })
-  @ApiHeader({ name: 'X-Next-Cursor', required: false, description: 'response header: pass as ?cursor= for the next page' })
+  @ApiNextCursor()
   async listMine(
     @CurrentActor() actor: Actor,
     @Query() query: MyAssignmentsQueryDto,
@@ -52,6 +52,7 @@ export class AssignmentsController {
   }
 
   @Post('assignments/:id/withdraw')
+  @LimitedWrite('slots.withdraw')
   @HttpCode(200)
   @ApiOperation({ summary: 'Withdraw from a confirmed assignment before the event starts; a claimed slot reopens; the organisation is told (assignment.withdrawn)' })
   @ApiOkResponse({ type: AssignmentView })
@@ -69,6 +70,7 @@ export class AssignmentsController {
   }
 
   @Post('orders/:id/slots/claim')
+  @LimitedWrite('slots.claim', { perObjectParam: 'id' })
   @ApiOperation({ summary: 'Claim an open slot of your organisation\'s scheduled event: confirmed at once, never more winners than slots' })
   @ApiCreatedResponse({ type: AssignmentView })
   @ApiScopedObject()

@@ -1,12 +1,13 @@
 import { CurrentActor } from '@kepu/auth';
 import type { Actor } from '@kepu/core';
-import { UuidParamPipe, wantsCsv } from '@kepu/http';
+import { HistoryPageQueryDto, sendPage, UuidParamPipe, wantsCsv } from '@kepu/http';
 import { OrderView } from '@kepu/orders';
-import { CheckInDto, CompleteOrderDto, FulfilmentService, OrderAssignmentView, RateOrderDto, serviceRecordsCsv, ServiceRecordsView, ServiceRecordView } from '@kepu/volunteers';
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { CheckInCodeView, CheckInDto, CompleteOrderDto, FulfilmentService, OrderAssignmentView, RateOrderDto, serviceRecordsCsv, ServiceRecordsView, ServiceRecordView } from '@kepu/volunteers';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ApiAuthenticated, ApiScopedObject, ApiTransitionErrors } from '../api-responses.decorator';
+import { ApiAuthenticated, ApiNextCursor, ApiScopedObject, ApiTransition } from '../api-responses.decorator';
+import { ProblemView } from '../problem.view';
 
 /** 履约 and 评单 (DESIGN.md §3–4). */
 @ApiTags('fulfilment')
@@ -17,36 +18,47 @@ export class FulfilmentController {
 
   @Post('orders/:id/check-in')
   @HttpCode(200)
-  @ApiOperation({ summary: 'A confirmed volunteer (or the accepting organisation for one) checks in, from 2 h before the start to the end; the first starts the event' })
+  @ApiTransition('check_in')
   @ApiOkResponse({ type: OrderView })
-  @ApiTransitionErrors('NOT_ASSIGNED, CHECK_IN_CLOSED; 409 ALREADY_CHECKED_IN')
   checkIn(@CurrentActor() actor: Actor, @Param('id', UuidParamPipe) id: string, @Body() dto: CheckInDto): Promise<OrderView> {
     return this.fulfilment.checkIn(actor, id, dto);
+  }
+
+  @Get('orders/:id/check-in-code')
+  @ApiOperation({
+    summary:
+      'The venue\'s rotating check-in code (show it as a QR code): 6 digits that change every 5 minutes, the one before stays valid. For the accepting organisation\'s admins and the staff of the order\'s community, while the event is scheduled or in progress',
+  })
+  @ApiOkResponse({ type: CheckInCodeView })
+  @ApiScopedObject()
+  @ApiConflictResponse({ type: ProblemView, description: 'ORDER_STATE_CONFLICT: the order is not scheduled or in progress' })
+  checkInCode(@CurrentActor() actor: Actor, @Param('id', UuidParamPipe) id: string): Promise<CheckInCodeView> {
+    return this.fulfilment.checkInCode(actor, id);
   }
 
   @Post('orders/:id/check-out')
   @HttpCode(200)
   @ApiOperation({ summary: 'Check-out: the service record with hours = overlap with the event, rounded down to the quarter hour' })
   @ApiOkResponse({ type: ServiceRecordView })
-  @ApiTransitionErrors('NOT_ASSIGNED; 409 NOT_CHECKED_IN')
+  @ApiScopedObject()
+  @ApiConflictResponse({ type: ProblemView, description: 'ORDER_STATE_CONFLICT: the order is not in_progress; NOT_CHECKED_IN: the volunteer has no open check-in' })
+  @ApiUnprocessableEntityResponse({ type: ProblemView, description: 'NOT_ASSIGNED: the volunteer has no confirmed assignment for the event' })
   checkOut(@CurrentActor() actor: Actor, @Param('id', UuidParamPipe) id: string, @Body() dto: CheckInDto): Promise<ServiceRecordView> {
     return this.fulfilment.checkOut(actor, id, dto);
   }
 
   @Post('orders/:id/complete')
   @HttpCode(200)
-  @ApiOperation({ summary: 'The accepting organisation completes the event: open check-ins close at its end, absent confirmed volunteers are no-shows' })
+  @ApiTransition('complete')
   @ApiOkResponse({ type: OrderView })
-  @ApiTransitionErrors('none')
   complete(@CurrentActor() actor: Actor, @Param('id', UuidParamPipe) id: string, @Body() dto: CompleteOrderDto): Promise<OrderView> {
     return this.fulfilment.complete(actor, id, dto);
   }
 
   @Post('orders/:id/rating')
   @HttpCode(200)
-  @ApiOperation({ summary: '评单: the requester or community staff rate once; a score of 2 or less tells the district coordinators' })
+  @ApiTransition('rate')
   @ApiOkResponse({ type: OrderView })
-  @ApiTransitionErrors('none')
   rate(@CurrentActor() actor: Actor, @Param('id', UuidParamPipe) id: string, @Body() dto: RateOrderDto): Promise<OrderView> {
     return this.fulfilment.rate(actor, id, dto);
   }
@@ -56,10 +68,16 @@ export class FulfilmentController {
     summary:
       'The event\'s team (API extension): every assignment with the volunteer\'s name, status, check-in/out and hours, in the order they were made. For the accepting organisation\'s admins, the department, community staff, the district\'s coordinators, city_admin, and the volunteers on the team',
   })
-  @ApiOkResponse({ type: [OrderAssignmentView] })
+  @ApiOkResponse({ type: [OrderAssignmentView], description: 'A bare array, a page of `limit` (default 100): the next page\'s cursor, if any, is in the X-Next-Cursor header' })
+  @ApiNextCursor()
   @ApiScopedObject()
-  assignments(@CurrentActor() actor: Actor, @Param('id', UuidParamPipe) id: string): Promise<OrderAssignmentView[]> {
-    return this.fulfilment.assignmentsOf(actor, id);
+  async assignments(
+    @CurrentActor() actor: Actor,
+    @Param('id', UuidParamPipe) id: string,
+    @Query() query: HistoryPageQueryDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<OrderAssignmentView[]> {
+    return sendPage(reply, await this.fulfilment.assignmentsOf(actor, id, query));
   }
 
   @Get('volunteers/:id/service-records')

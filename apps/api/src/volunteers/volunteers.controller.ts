@@ -38,7 +38,7 @@ export class VolunteersController {
   @ApiOperation({ summary: 'The organisation changes a volunteer: deactivate or reactivate, availability, exceptions, weekly cap, skills (replaced as a whole)' })
   @ApiOkResponse({ type: VolunteerView })
   @ApiScopedObject()
-  update(@CurrentActor() actor: Actor, @Param('id', UuidParamPipe) id: string, @Body() dto: UpdateVolunteerDto): Promise<VolunteerView> {
-    return this.volunteers.update(actor, id, dto);
+  update(@CurrentActor() actor: Actor, @Param('id', UuidParamPipe) id: string, @Body() dto: UpdateVolunteerDto, @Ip() ip: string): Promise<VolunteerView> {
+    return this.volunteers.update(actor, id, dto, ip);
   }
 }

@@ -4,7 +4,7 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 
 /**
- * Keeps the coverage rollups up to date: each job recomputes one order's facts
+ * Keeps the coverage rollups up to date: each job recomputes its orders' facts (a relay batch's)
  * from PostgreSQL and applies the difference, so duplicates and reordering are harmless.
  */
 @Processor(QUEUES.coverage, { ...WORKER_OPTIONS, concurrency: 5 })
@@ -16,7 +16,7 @@ export class CoverageProcessor extends WorkerHost {
   async process(job: Job<CoverageJob['data'], void, CoverageJob['name']>): Promise<void> {
     switch (job.name) {
       case 'refresh-order':
-        return this.coverage.refreshOrder(job.data.orderId);
+        return this.coverage.refreshOrders(job.data.orderIds ?? [job.data.orderId]);
     }
   }
 }

@@ -37,14 +37,38 @@ const MESSAGES = {
   DEPENDENCY_UNAVAILABLE: '服务暂时不可用，请稍后重试。',
 };
 
-const FIELD_NAMES = { username: '用户名', password: '密码', from: '开始日期', to: '结束日期', days: '天数', limit: '每页条数', cursor: '翻页位置' };
+const FIELD_NAMES = {
+  username: '用户名',
+  password: '密码',
+  from: '开始日期',
+  to: '结束日期',
+  days: '天数',
+  limit: '每页条数',
+  cursor: '翻页位置',
+  audience: '人群',
+  weeks: '周数',
+  districtCode: '区',
+  status: '状态',
+  note: '处理说明',
+  title: '标题',
+  body: '正文',
+  roles: '接收角色',
+  channels: '发送渠道',
+  districtCodes: '发送范围',
+  urgent: '紧急',
+};
 
-/** A problem-details answer as one zh-CN sentence; the English `detail` is never shown. */
-export function problemMessage(status, problem, headers) {
+/**
+ * A problem-details answer as one zh-CN sentence; the English `detail` is never shown.
+ * `messages` overrides the sentence of a code for one kind of call (a string, or a
+ * function of the response headers); `invalid` starts the sentence of bad input.
+ */
+export function problemMessage(status, problem, headers, { messages = {}, invalid = '查询条件有误' } = {}) {
   const code = problem && typeof problem.code === 'string' ? problem.code : undefined;
+  if (code && messages[code]) return typeof messages[code] === 'function' ? messages[code](headers) : messages[code];
   if (code === 'VALIDATION_FAILED' && Array.isArray(problem.errors) && problem.errors.length > 0) {
     const fields = [...new Set(problem.errors.map((e) => FIELD_NAMES[String(e.field).split(/[.[]/)[0]] ?? e.field))];
-    return `查询条件有误：${fields.join('、')}。`;
+    return `${invalid}：${fields.join('、')}。`;
   }
   if (code === 'RATE_LIMITED' && headers?.get('retry-after')) return `尝试次数过多，请 ${headers.get('retry-after')} 秒后再试。`;
   if (code && MESSAGES[code]) return MESSAGES[code];
@@ -52,7 +76,7 @@ export function problemMessage(status, problem, headers) {
   return `请求失败（${status}）。`;
 }
 
-async function send(path, init) {
+async function send(path, init, wording) {
   let response;
   try {
     response = await fetch(path, init);
@@ -61,7 +85,7 @@ async function send(path, init) {
   }
   if (response.ok) return response;
   const problem = await response.json().catch(() => null);
-  throw new ApiError(response.status, problem?.code, problemMessage(response.status, problem, response.headers));
+  throw new ApiError(response.status, problem?.code, problemMessage(response.status, problem, response.headers, wording));
 }
 
 export async function login(username, password) {
@@ -73,14 +97,49 @@ export async function login(username, password) {
     throw error;
   }
   const body = await response.json();
-  const session = { accessToken: body.accessToken, user: body.user, expiresAt: Date.now() + body.expiresIn * 1000 };
+  // The refresh token is kept only so that signing out can end the session on the server (POST /auth/logout).
+  const session = { accessToken: body.accessToken, refreshToken: body.refreshToken, user: body.user, expiresAt: Date.now() + body.expiresIn * 1000 };
   sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
   return session;
 }
 
-export async function getJson(session, path) {
-  const response = await send(path, { headers: { authorization: `Bearer ${session.accessToken}`, accept: 'application/json' } });
+/**
+ * Ends the session on the server too: its refresh token (and every token of its
+ * family) is revoked, so a copy left in this browser buys no new access token.
+ * Best effort: the page signs out locally whatever the answer (204 always).
+ */
+export async function logout(session) {
+  if (!session || typeof session.refreshToken !== 'string') return;
+  try {
+    await fetch('auth/logout', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: session.refreshToken }), keepalive: true });
+  } catch {
+    // offline: the refresh token still runs out on its own
+  }
+}
+
+export async function getJson(session, path, wording) {
+  const response = await send(path, { headers: { authorization: `Bearer ${session.accessToken}`, accept: 'application/json' } }, wording);
   return response.json();
+}
+
+/** A write: JSON in, JSON out; `headers` adds e.g. the Idempotency-Key; `wording` as problemMessage's. */
+export async function postJson(session, path, body, { headers = {}, ...wording } = {}) {
+  const init = {
+    method: 'POST',
+    headers: { authorization: `Bearer ${session.accessToken}`, accept: 'application/json', 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  };
+  const response = await send(path, init, { invalid: '填写有误', ...wording });
+  return response.json();
+}
+
+/**
+ * An Idempotency-Key (API.md: ≤ 255 visible ASCII characters): 128 random bits in hex.
+ * crypto.getRandomValues, not randomUUID, which plain-HTTP pages on another host lack.
+ */
+export function newIdempotencyKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `dashboard-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
 /** CSV needs the bearer header too, which a plain link cannot send: fetch it, then hand the browser a Blob. */

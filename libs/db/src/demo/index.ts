@@ -1,2 +1,0 @@
-export { DEMO_DISTRICTS, DEMO_PASSWORD } from './demo-data';
-export { type DemoSeedCount, type DemoSeedOptions, type DemoSeedProgress, type DemoSeedResult, seedDemo } from './demo-seed';

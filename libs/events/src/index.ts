@@ -1,0 +1,3 @@
+export * from './events.dto';
+export * from './events.module';
+export * from './events.service';
