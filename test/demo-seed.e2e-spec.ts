@@ -299,10 +299,16 @@ describe('npm run demo:seed', () => {
     }
   });
 
-  it('adds nothing when run a second time', async () => {
+  it('adds nothing when run a second time, even a day and an hour later: it plays the first run\'s month again', async () => {
     const before = await counts();
-    const second = await seedDemo((seed as DemoSeedContext).app, (seed as DemoSeedContext).clock);
+    // Planned around another instant, the month's draws would differ (other requesters for the same order keys).
+    const later = new Date(first.plannedAround.getTime() + 25 * 3600 * 1000);
+    const second = await seedDemo((seed as DemoSeedContext).app, (seed as DemoSeedContext).clock, { now: later });
     expect(await counts()).toEqual(before);
+    expect(first.isReplay).toBe(false);
+    expect(second).toMatchObject({ plannedAround: first.plannedAround, isReplay: true });
+    const audit = (await t.http().get('/admin/audit-log?action=demo.seeded').set(await loginAs('city.admin')).expect(200)).body as { items: { summary: { plannedAround: string } }[] };
+    expect(audit.items.map((e) => e.summary.plannedAround)).toEqual([first.plannedAround.toISOString()]);
     expect(second.orders).toEqual({ created: 0, existing: first.orders.created, skipped: 0 });
     for (const part of ['users', 'departments', 'organizations', 'volunteers', 'venues', 'neighbours', 'applications', 'series', 'broadcasts'] as const) expect(second[part].created).toBe(0);
     expect(second).toMatchObject({ events: 0, signups: 0, escalations: 0, refused: 0 });

@@ -14,8 +14,19 @@ export interface AuditContext {
  * scope, names) and never a secret or personal data: no password, token or phone.
  */
 export interface AuditEntry {
-  action: 'user.created' | 'user.registered' | 'user.phone_changed' | 'department.created' | 'organization.created' | 'volunteer.created' | 'volunteer.updated' | 'account.locked' | 'user.logged_in';
-  targetType: 'user' | 'department' | 'organization' | 'volunteer';
+  action:
+    | 'user.created'
+    | 'user.registered'
+    | 'user.phone_changed'
+    | 'department.created'
+    | 'organization.created'
+    | 'volunteer.created'
+    | 'volunteer.updated'
+    | 'account.locked'
+    | 'user.logged_in'
+    | 'demo.seeded';
+  /** `database`: the entry is about the whole database (the demo seed), targetId null. */
+  targetType: 'user' | 'department' | 'organization' | 'volunteer' | 'database';
   targetId: string | null;
   summary: Record<string, unknown>;
 }

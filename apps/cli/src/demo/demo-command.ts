@@ -50,7 +50,7 @@ export function seedReport(result: DemoSeedResult): string {
   const orders = `${describe('orders', result.orders)}${result.orders.skipped > 0 ? `, ${result.orders.skipped} skipped (they would overlap what an earlier run booked)` : ''}`;
   return [
     '',
-    'Demo data:',
+    `Demo data: the month up to ${result.plannedAround.toISOString()}${result.isReplay ? ' (planned by the first run, played again)' : ''}`,
     ...[
       describe('accounts', result.users),
       describe('departments', result.departments),

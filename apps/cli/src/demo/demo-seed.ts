@@ -1,5 +1,5 @@
 import { AccountsService } from '@kepu/accounts';
-import { hashPassword, SignupService, UsersService } from '@kepu/auth';
+import { AuditLogService, hashPassword, SignupService, UsersService } from '@kepu/auth';
 import { AppConfig } from '@kepu/config';
 import { type Actor, DomainError, type FixedClock, NotFoundError } from '@kepu/core';
 import { EventsService } from '@kepu/events';
@@ -22,7 +22,10 @@ export interface DemoSeedProgress {
 }
 
 export interface DemoSeedOptions {
-  /** The instant the month of orders is planned around (tests pin it); default now. */
+  /**
+   * The instant a fresh database's month is planned around (tests pin it); default now.
+   * A database seeded before keeps the instant of its first run (see plannedMonth).
+   */
   now?: Date;
   onProgress?: (progress: DemoSeedProgress) => void;
 }
@@ -34,6 +37,10 @@ export interface DemoSeedCount {
 }
 
 export interface DemoSeedResult {
+  /** The instant the month was planned around: this run's, or the first run's on a seeded database. */
+  plannedAround: Date;
+  /** Whether an earlier run had planned that month (this run replayed it). */
+  isReplay: boolean;
   users: DemoSeedCount;
   departments: DemoSeedCount;
   organizations: DemoSeedCount;
@@ -62,6 +69,8 @@ export interface DemoSeedResult {
 const DEMO_ACCOUNT_ROLES = ['coordinator', 'staff1', 'resident1', 'kexie', 'org', 'volunteer1'];
 
 const DAY_MS = 24 * 3600 * 1000;
+/** The audit entry of a database's first demo seed: the instant its month is planned around. */
+const DEMO_SEEDED = 'demo.seeded';
 /** The session advisory lock one demo seed holds at a time (any bigint other locks do not use). */
 const DEMO_SEED_LOCK_KEY = '4815162342';
 /** Volunteers and venues were registered before the month the orders tell of. */
@@ -144,7 +153,7 @@ export async function seedDemo(app: INestApplicationContext, clock: FixedClock, 
 }
 
 async function seedUnderLock(app: INestApplicationContext, clock: FixedClock, options: DemoSeedOptions): Promise<DemoSeedResult> {
-  const now = options.now ?? new Date();
+  const { plannedAround: now, isReplay } = await plannedMonth(app.get(AuditLogService), options.now ?? new Date());
   const progress = options.onProgress ?? (() => undefined);
   const config = app.get(AppConfig);
   const services: Services = {
@@ -189,6 +198,8 @@ async function seedUnderLock(app: INestApplicationContext, clock: FixedClock, op
   ];
   const byName = new Map([...world.users, ...plan.neighbours].map((u) => [u.username, u]));
   return {
+    plannedAround: now,
+    isReplay,
     ...counts,
     orders: played.orders,
     neighbours: publicSide.neighbours,
@@ -207,6 +218,26 @@ async function seedUnderLock(app: INestApplicationContext, clock: FixedClock, op
     ),
     password: DEMO_PASSWORD,
   };
+}
+
+/**
+ * The month a run plays. Every story is planned relative to one instant, and the
+ * stories' draws (who filed an order, which volunteers came) depend on where that
+ * instant falls, so a run an hour or a day later would plan other requesters for
+ * the same order keys, and their Idempotency-Keys (per user) would not find the
+ * first run's orders. So the first run records its instant in the audit log
+ * (`demo.seeded`, under the seed's advisory lock) and every later run plans the
+ * same month again: it finds every row and adds nothing; a run cut short resumes.
+ */
+async function plannedMonth(audit: AuditLogService, fresh: Date): Promise<{ plannedAround: Date; isReplay: boolean }> {
+  const [earlier] = (await audit.list({ action: DEMO_SEEDED, limit: 1 })).items;
+  const recorded = earlier?.summary.plannedAround;
+  if (typeof recorded === 'string' && !Number.isNaN(Date.parse(recorded))) return { plannedAround: new Date(recorded), isReplay: true };
+  await audit.record(
+    { actor: null, ip: null },
+    { action: DEMO_SEEDED, targetType: 'database', targetId: null, summary: { plannedAround: fresh.toISOString(), districtCodes: DEMO_DISTRICTS.map((d) => d.code) } },
+  );
+  return { plannedAround: fresh, isReplay: false };
 }
 
 /** The first community of each of the district's first subdistricts: spread over the district, the same on every run. */
