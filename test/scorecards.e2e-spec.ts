@@ -384,8 +384,10 @@ describe('scorecards (三率): API figures from the rollups equal a direct query
        INSERT INTO order_events (order_id, seq, type, from_status, to_status, actor_role, payload, at) SELECT id, version, 'order.rated', 'completed', 'rated', 'resident', '{}', now() FROM o`,
       [[pair.a, pair.b]],
     );
-    // A transaction the worker cannot see holds the city month row: both refreshes reach it and wait, then race when it lets go.
-    const processor = worker.app.get(CoverageProcessor);
+    // A transaction the workers cannot see holds the city month row: both refreshes reach it and wait, then race when it lets go.
+    // Two workers, as in a deployment of several: one worker refreshes one group at a time, so its own jobs never race.
+    const second = await startTestWorker();
+    const processors = [worker, second].map((x) => x.app.get(CoverageProcessor));
     const holder = await t.db.connect();
     try {
       await holder.query('BEGIN');
@@ -395,7 +397,7 @@ describe('scorecards (三率): API figures from the rollups equal a direct query
       ]);
       const { pid } = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0] as { pid: number };
       let settled = false;
-      const racing = Promise.all([pair.a, pair.b].map((id) => processor.process(refreshJob(id)))).finally(() => (settled = true));
+      const racing = Promise.all([pair.a, pair.b].map((id, i) => (processors[i] as CoverageProcessor).process(refreshJob(id)))).finally(() => (settled = true));
       await waitFor(
         async () => {
           if (settled) throw new Error('a refresh finished without waiting for the held city row');
@@ -412,6 +414,7 @@ describe('scorecards (三率): API figures from the rollups equal a direct query
       await racing;
     } finally {
       holder.release();
+      await second.close();
     }
     const after = await monthRow();
     expect(after).toEqual({ rated: (before?.rated ?? 0) + 2, rating_sum: (before?.rating_sum ?? 0) + 28, satisfied: (before?.satisfied ?? 0) + 2 });

@@ -228,6 +228,17 @@ export class AppConfig {
   @Max(200)
   notificationsConcurrency = 10;
 
+  /**
+   * A worker starts a refresh of the coverage and scorecard rollups at most this often:
+   * the coverage jobs that arrive meanwhile go in the next refresh together. A refresh
+   * after a quiet spell starts at once; 0 starts each as soon as the previous one ends.
+   */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  coverageRefreshIntervalMs = 200;
+
   /** How often the outbox relay looks for unpublished messages when no NOTIFY woke it. */
   @Transform(toNumber)
   @IsInt()
@@ -381,6 +392,7 @@ export const ENV_VARIABLES: Record<string, keyof AppConfig> = {
   DELIVERY_BACKOFF_MS: 'deliveryBackoffMs',
   OUTBOX_POLL_MS: 'outboxPollMs',
   NOTIFICATIONS_CONCURRENCY: 'notificationsConcurrency',
+  COVERAGE_REFRESH_INTERVAL_MS: 'coverageRefreshIntervalMs',
   SHUTDOWN_TIMEOUT_MS: 'shutdownTimeoutMs',
   LOG_LEVEL: 'logLevel',
   SESSION_MAX_AGE_SECONDS: 'sessionMaxAgeSeconds',

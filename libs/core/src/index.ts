@@ -17,3 +17,4 @@ export * from './clock';
 export * from './events';
 export * from './sms-text';
 export * from './scorecards';
+export * from './lanes';

@@ -8,7 +8,9 @@ import {
   eventStatus,
   fitsInSeats,
   ForbiddenError,
+  type Decision,
   formatEventTime,
+  Lanes,
   maskPhone,
   NotFoundError,
   OrderStateConflictError,
@@ -37,7 +39,6 @@ import type {
   PublishEventDto,
   SignupView,
 } from './events.dto';
-import { type Decision, EventLanes } from './event-lanes';
 import { type EventRecord, EventsRepository, type LockedEvent, type NewSignup, type SignupRecord } from './events.repository';
 
 const DEFAULT_PAGE_SIZE = 20;
@@ -98,7 +99,7 @@ function overseesEvent(actor: Actor, e: EventRecord): boolean {
 @Injectable()
 export class EventsService {
   /** Per event, this process's sign-ups and cancellations, one transaction at a time (see signUp). */
-  private readonly lanes: EventLanes<SignupRequest, DecidedSignup>;
+  private readonly lanes: Lanes<SignupRequest, DecidedSignup>;
 
   constructor(
     private readonly repository: EventsRepository,
@@ -108,7 +109,7 @@ export class EventsService {
     private readonly clock: Clock,
     config: AppConfig,
   ) {
-    this.lanes = new EventLanes({
+    this.lanes = new Lanes({
       queue: config.signupQueuePerEvent,
       batch: SIGNUP_BATCH,
       decide: (orderId, requests) => this.decideSignups(orderId, requests),
@@ -164,7 +165,7 @@ export class EventsService {
   /**
    * One sign-up: confirmed when its people fit in the seats left, else waiting in line.
    * After the checks any reader can make (visible, open, not signed up yet), it waits in its
-   * event's lane in this process (EventLanes): the sign-ups that arrive while one batch is
+   * event's lane in this process (libs/core's Lanes): the sign-ups that arrive while one batch is
    * being decided wait in memory, not each holding a pool connection that waits for the
    * event's row lock, and are decided together in the next transaction. So a rush takes one
    * connection per event, the rest of the API keeps the pool, and the row lock still orders

@@ -1,4 +1,4 @@
-import { CoverageMaintenanceService } from '@kepu/coverage';
+import { CoverageMaintenanceService, REFRESHES_GROUPED } from '@kepu/coverage';
 import { type CoverageJob, QUEUES, WORKER_OPTIONS } from '@kepu/notifications';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
@@ -6,8 +6,10 @@ import type { Job } from 'bullmq';
 /**
  * Keeps the coverage rollups up to date: each job recomputes its orders' facts (a relay batch's)
  * from PostgreSQL and applies the difference, so duplicates and reordering are harmless.
+ * Jobs taken at once wait for the service's one refresh at a time and go in the next together
+ * (CoverageMaintenanceService): the concurrency is how many can join one refresh.
  */
-@Processor(QUEUES.coverage, { ...WORKER_OPTIONS, concurrency: 5 })
+@Processor(QUEUES.coverage, { ...WORKER_OPTIONS, concurrency: REFRESHES_GROUPED })
 export class CoverageProcessor extends WorkerHost {
   constructor(private readonly coverage: CoverageMaintenanceService) {
     super();

@@ -1,5 +1,5 @@
-import { DependencyUnavailableError } from '@kepu/core';
-import { type Decision, EventLanes } from './event-lanes';
+import { DependencyUnavailableError } from './errors';
+import { type Decision, Lanes } from './lanes';
 
 /** A promise the test resolves when it chooses: a decision held open like a transaction waiting for a row lock. */
 function gate(): { opened: Promise<void>; open: () => void } {
@@ -10,13 +10,13 @@ function gate(): { opened: Promise<void>; open: () => void } {
   return { opened, open: () => open() };
 }
 
-describe('event lanes: one step at a time per event, consecutive items decided together', () => {
+describe('lanes: one step at a time per key (an event), consecutive items decided together', () => {
   it('the first item goes alone; those that arrive meanwhile wait and go in one batch, in their order; another key runs beside them', async () => {
     const held = gate();
     const batches: string[][] = [];
     let running = 0;
     let most = 0;
-    const lanes = new EventLanes<string, string>({
+    const lanes = new Lanes<string, string>({
       queue: 10,
       batch: 10,
       busyDetail: 'busy',
@@ -44,7 +44,7 @@ describe('event lanes: one step at a time per event, consecutive items decided t
   it('a batch takes at most `batch` items; each item gets its own decision, a refusal only its own', async () => {
     const held = gate();
     const sizes: number[] = [];
-    const lanes = new EventLanes<number, number>({
+    const lanes = new Lanes<number, number>({
       queue: 10,
       batch: 2,
       busyDetail: 'busy',
@@ -63,7 +63,7 @@ describe('event lanes: one step at a time per event, consecutive items decided t
 
   it('a decision that throws refuses its batch only; the lane goes on', async () => {
     let calls = 0;
-    const lanes = new EventLanes<string, string>({
+    const lanes = new Lanes<string, string>({
       queue: 10,
       batch: 10,
       busyDetail: 'busy',
@@ -82,7 +82,7 @@ describe('event lanes: one step at a time per event, consecutive items decided t
   it('exclusive work runs alone in its place in the line: items before it in one batch, items after it in the next', async () => {
     const held = gate();
     const steps: string[] = [];
-    const lanes = new EventLanes<string, string>({
+    const lanes = new Lanes<string, string>({
       queue: 10,
       batch: 10,
       busyDetail: 'busy',
@@ -111,7 +111,7 @@ describe('event lanes: one step at a time per event, consecutive items decided t
 
   it('past `queue` waiting entries a newcomer is refused at once with 503 and Retry-After: 1; the lane frees as it drains', async () => {
     const held = gate();
-    const lanes = new EventLanes<number, number>({
+    const lanes = new Lanes<number, number>({
       queue: 2,
       batch: 10,
       busyDetail: 'Too many sign-ups for this event at once.',

@@ -1,4 +1,4 @@
-import { DependencyUnavailableError } from '@kepu/core';
+import { DependencyUnavailableError } from './errors';
 
 /** What deciding a batch gives each of its items, in the batch's order: one item's refusal is not the others'. */
 export type Decision<R> = PromiseSettledResult<R>;
@@ -26,7 +26,7 @@ interface Lane<S, R> {
   deciding: number;
 }
 
-export interface EventLanesOptions<S, R> {
+export interface LanesOptions<S, R> {
   /** Entries one key's lane holds waiting (not counting those being decided); past it a newcomer is refused with 503. */
   queue: number;
   /** Items decided together at most. */
@@ -38,20 +38,20 @@ export interface EventLanesOptions<S, R> {
 }
 
 /**
- * One lane per key (per event) in this process: what is queued on it runs one step at a
- * time, in arrival order, so the process never holds more than one database connection
- * for one key's work. Consecutive items are decided together, up to `batch` at once (group
- * commit): the first item of a quiet lane goes at once, and those that arrive while it is
- * being decided wait in memory — not in the pool, each holding a connection that waits for
- * the same row lock — and go in the next step together. Exclusive work (a cancellation)
- * runs alone in its place in the line. At most `queue` entries wait per key; past that a
- * newcomer is refused at once, 503 DEPENDENCY_UNAVAILABLE with `Retry-After: 1`, as the
- * password hash gate does (libs/auth).
+ * One lane per key in this process (an event's sign-ups, the worker's rollup refreshes):
+ * what is queued on it runs one step at a time, in arrival order, so the process never
+ * holds more than one database connection for one key's work. Consecutive items are
+ * decided together, up to `batch` at once (group commit): the first item of a quiet lane
+ * goes at once, and those that arrive while it is being decided wait in memory — not in
+ * the pool, each holding a connection that waits for the same row lock — and go in the
+ * next step together. Exclusive work (a cancellation) runs alone in its place in the line.
+ * At most `queue` entries wait per key; past that a newcomer is refused at once, 503
+ * DEPENDENCY_UNAVAILABLE with `Retry-After: 1`, as the password hash gate does (libs/auth).
  */
-export class EventLanes<S, R> {
+export class Lanes<S, R> {
   private readonly lanes = new Map<string, Lane<S, R>>();
 
-  constructor(private readonly options: EventLanesOptions<S, R>) {}
+  constructor(private readonly options: LanesOptions<S, R>) {}
 
   /** The item's own decision, once its batch is decided. */
   submit(key: string, item: S): Promise<R> {
