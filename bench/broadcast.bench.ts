@@ -14,15 +14,11 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { orderBody as sharedOrderBody, preferredWindow } from '../test/support/order-body';
 import { sleep } from '../test/support/wait';
-import { createBenchDatabase, createChildren, envInt, expectStatus, flushQueueKeys, httpRequest, type Json, log, requireBuilt, ROOT, runMain, withPg } from './support/harness';
+import { createBenchDatabase, createChildren, envInt, expectStatus, flushQueueKeys, httpRequest, type Json, log, requireBuilt, ROOT, runMain, withPg, benchPlatform } from './support/harness';
 
 const env = process.env;
 const CONFIG = {
-  pgAdminUrl: env.BENCH_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
-  database: 'kepu_bench_broadcast',
-  apiPort: envInt('BENCH_API_PORT', 3104),
-  redisUrl: env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379/7',
-  queuePrefix: '{kepu-bench-broadcast}',
+  ...benchPlatform({ database: 'kepu_bench_broadcast', apiPort: 3104, redisDb: 7, queuePrefix: '{kepu-bench-broadcast}' }),
   recipients: envInt('BENCH_RECIPIENTS', 100_000),
   /** Share of the recipients with SMS on (quiet hours off): each is one external delivery. */
   smsPercent: envInt('BENCH_SMS_PERCENT', 20),
@@ -49,7 +45,7 @@ function appEnv(): NodeJS.ProcessEnv {
     DATABASE_URL,
     REDIS_URL: CONFIG.redisUrl,
     QUEUE_PREFIX: CONFIG.queuePrefix,
-    JWT_SECRET: 'bench-jwt-secret-0123456789abcdef',
+    JWT_SECRET: CONFIG.jwtSecret,
     BOOTSTRAP_ADMIN_USERNAME: ADMIN.username,
     BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
     ACCESS_TOKEN_TTL_SECONDS: '3600',

@@ -30,20 +30,14 @@ import {
   runMain,
   TS_NODE_ARGS,
   withPg,
+  benchPlatform,
 } from './support/harness';
 
 const env = process.env;
 const int = envInt;
 
 const CONFIG = {
-  pgAdminUrl: env.BENCH_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
-  // BENCH_DATABASE: another name when several people bench on one server (it is dropped and recreated).
-  database: env.BENCH_DATABASE || 'kepu_bench_candidates',
-  apiPort: int('BENCH_API_PORT', 3104),
-  jwtSecret: 'bench-jwt-secret-0123456789abcdef',
-  // Its own Redis database index and queue prefix, away from the developers', the tests' and the other benches' queues.
-  redisUrl: env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379/9',
-  queuePrefix: env.BENCH_QUEUE_PREFIX || '{kepu-bench-candidates}',
+  ...benchPlatform({ database: 'kepu_bench_candidates', apiPort: 3104, redisDb: 9, queuePrefix: '{kepu-bench-candidates}' }),
   volunteers: int('BENCH_VOLUNTEERS', 50_000),
   bigOrganization: int('BENCH_BIG_ORGANIZATION', 5_000),
   otherOrganizations: int('BENCH_OTHER_ORGANIZATIONS', 45),

@@ -34,6 +34,7 @@ import {
   ROOT,
   runMain,
   withPg,
+  benchPlatform,
 } from './support/harness';
 import { fireRecording, type RecordedLoad } from './support/load';
 
@@ -41,13 +42,7 @@ const env = process.env;
 const int = envInt;
 
 const CONFIG = {
-  pgAdminUrl: env.BENCH_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
-  database: 'kepu_bench_coverage',
-  apiPort: int('BENCH_API_PORT', 4210),
-  jwtSecret: 'bench-jwt-secret-0123456789abcdef',
-  // Its own Redis database index and queue prefix, away from the developers', the tests' and the other benches' queues.
-  redisUrl: env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379/10',
-  queuePrefix: '{kepu-bench-coverage}',
+  ...benchPlatform({ database: 'kepu_bench_coverage', apiPort: 4210, redisDb: 10, queuePrefix: '{kepu-bench-coverage}' }),
   orders: int('BENCH_ORDERS', 1_000_000),
   /** Orders are submitted over this many days up to today. */
   spanDays: int('BENCH_SPAN_DAYS', 730),

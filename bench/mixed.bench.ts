@@ -28,18 +28,15 @@ import {
   runMain,
   TS_NODE_ARGS,
   withPg,
+  benchPlatform,
 } from './support/harness';
 
 const env = process.env;
 const int = envInt;
 
 const CONFIG = {
-  pgAdminUrl: env.BENCH_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
-  database: 'kepu_bench_mixed',
-  apiPort: int('BENCH_API_PORT', 4600),
+  ...benchPlatform({ database: 'kepu_bench_mixed', apiPort: 4600, redisDb: 7, queuePrefix: '{kepu-bench-mixed}' }),
   referencePort: int('BENCH_REFERENCE_PORT', 4601),
-  jwtSecret: 'bench-jwt-secret-0123456789abcdef',
-  redisUrl: env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379/7',
   durationS: int('BENCH_DURATION_S', int('BENCH_DURATION', 60)),
   readsDurationS: int('BENCH_READS_DURATION_S', 15),
   warmupS: int('BENCH_WARMUP_S', 3),

@@ -34,6 +34,7 @@ import {
   runMain,
   TS_NODE_ARGS,
   withPg,
+  benchPlatform,
 } from './support/harness';
 
 const env = process.env;
@@ -47,14 +48,8 @@ function argValue(flag: string): string | undefined {
 }
 
 const CONFIG = {
+  ...benchPlatform({ database: 'kepu_bench_notifications', apiPort: 3102, redisDb: 7, queuePrefix: '{kepu-bench}' }),
   backend: argValue('--backend') || env.BENCH_QUEUE_BACKEND || 'redis',
-  pgAdminUrl: env.BENCH_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
-  database: env.BENCH_DATABASE || 'kepu_bench_notifications',
-  apiPort: int('BENCH_API_PORT', 3102),
-  jwtSecret: 'bench-jwt-secret-0123456789abcdef',
-  // Its own Redis database index and key prefixes, away from the developers' and the tests' queues.
-  redisUrl: env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379/7',
-  queuePrefix: env.BENCH_QUEUE_PREFIX || '{kepu-bench}',
   referencePrefix: env.BENCH_REFERENCE_PREFIX || '{kepu-bench-ref}',
   referenceQueue: 'bench-noop',
   orders: int('BENCH_ORDERS', 300),

@@ -24,19 +24,15 @@ import {
   runMain,
   TS_NODE_ARGS,
   withPg,
+  benchPlatform,
 } from './support/harness';
 
 const env = process.env;
 const int = envInt;
 
 const CONFIG = {
-  pgAdminUrl: env.BENCH_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
-  database: env.BENCH_DATABASE || 'kepu_bench',
-  apiPort: int('BENCH_API_PORT', 3100),
+  ...benchPlatform({ database: 'kepu_bench', apiPort: 3100, redisDb: 7, queuePrefix: '{kepu-bench}' }),
   referencePort: int('BENCH_REFERENCE_PORT', 3101),
-  jwtSecret: 'bench-jwt-secret-0123456789abcdef',
-  // Its own Redis database index, away from the developers' and the tests' queues.
-  redisUrl: env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379/7',
   durationS: int('BENCH_DURATION_S', 10),
   warmupS: int('BENCH_WARMUP_S', 2),
   rounds: int('BENCH_ROUNDS', 2),

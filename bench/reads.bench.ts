@@ -38,6 +38,7 @@ import {
   ROOT,
   runMain,
   withPg,
+  benchPlatform,
 } from './support/harness';
 import { fireRecording } from './support/load';
 
@@ -45,13 +46,7 @@ const env = process.env;
 const int = envInt;
 
 const CONFIG = {
-  pgAdminUrl: env.BENCH_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
-  database: env.BENCH_DATABASE || 'kepu_bench_reads',
-  apiPort: int('BENCH_API_PORT', 4240),
-  jwtSecret: 'bench-jwt-secret-0123456789abcdef',
-  // Its own Redis database index and queue prefix, away from the developers', the tests' and the other benches' queues.
-  redisUrl: env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379/11',
-  queuePrefix: env.BENCH_QUEUE_PREFIX || '{kepu-bench-reads}',
+  ...benchPlatform({ database: 'kepu_bench_reads', apiPort: 4240, redisDb: 11, queuePrefix: '{kepu-bench-reads}' }),
   orders: int('BENCH_ORDERS', 1_000_000),
   organizations: int('BENCH_ORGANIZATIONS', 50),
   spanDays: int('BENCH_SPAN_DAYS', 730),

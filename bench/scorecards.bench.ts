@@ -20,19 +20,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Client, Pool } from 'pg';
 import { naiveScorecards } from '../test/support/scorecards-naive';
-import { createBenchDatabase, createChildren, envInt, expectStatus, httpRequest, type Json, log, percentile, requireBuilt, ROOT, runDbSetup, runMain, withPg } from './support/harness';
+import { createBenchDatabase, createChildren, envInt, expectStatus, httpRequest, type Json, log, percentile, requireBuilt, ROOT, runDbSetup, runMain, withPg, benchPlatform } from './support/harness';
 import { fireRecording, type RecordedLoad } from './support/load';
 
 const env = process.env;
 const int = envInt;
 
 const CONFIG = {
-  pgAdminUrl: env.BENCH_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
-  database: env.BENCH_DATABASE || 'kepu_bench_scorecards',
-  apiPort: int('BENCH_API_PORT', 4230),
-  jwtSecret: 'bench-jwt-secret-0123456789abcdef',
-  redisUrl: env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379/12',
-  queuePrefix: env.BENCH_QUEUE_PREFIX || '{kepu-bench-scorecards}',
+  ...benchPlatform({ database: 'kepu_bench_scorecards', apiPort: 4230, redisDb: 12, queuePrefix: '{kepu-bench-scorecards}' }),
   orders: int('BENCH_ORDERS', 1_000_000),
   spanDays: int('BENCH_SPAN_DAYS', 730),
   departmentsPerDistrict: 3,

@@ -32,16 +32,13 @@ import {
   ROOT,
   runMain,
   withPg,
+  benchPlatform,
 } from './support/harness';
 import { fireRecordingRequests } from './support/load';
 
 const env = process.env;
 const CONFIG = {
-  pgAdminUrl: env.BENCH_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
-  database: env.BENCH_DATABASE || 'kepu_bench_signups',
-  apiPort: envInt('BENCH_API_PORT', 3109),
-  redisUrl: env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379/7',
-  queuePrefix: env.BENCH_QUEUE_PREFIX || '{kepu-bench-signups}',
+  ...benchPlatform({ database: 'kepu_bench_signups', apiPort: 3109, redisDb: 7, queuePrefix: '{kepu-bench-signups}' }),
   /** Another build's dist/ (e.g. main's) run first, the same way, for same-run ratios. */
   beforeDist: env.BENCH_BEFORE_DIST ? path.resolve(env.BENCH_BEFORE_DIST) : '',
   racers: envInt('BENCH_RACERS', 200),
@@ -73,7 +70,7 @@ function appEnv(): NodeJS.ProcessEnv {
     DATABASE_URL,
     REDIS_URL: CONFIG.redisUrl,
     QUEUE_PREFIX: CONFIG.queuePrefix,
-    JWT_SECRET: 'bench-jwt-secret-0123456789abcdef',
+    JWT_SECRET: CONFIG.jwtSecret,
     BOOTSTRAP_ADMIN_USERNAME: ADMIN.username,
     BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
     ACCESS_TOKEN_TTL_SECONDS: '3600',

@@ -26,17 +26,12 @@ import { Client } from 'pg';
 import { orderBody, preferredWindow } from '../test/support/order-body';
 import { sleep } from '../test/support/wait';
 import { cpuSeconds } from './support/cpu';
-import { type BenchChild, createBenchDatabase, createChildren, envInt, expectStatus, httpRequest, type Json, log, requireBuilt, ROOT, runMain, TS_NODE_ARGS } from './support/harness';
+import { type BenchChild, createBenchDatabase, createChildren, envInt, expectStatus, httpRequest, type Json, log, requireBuilt, ROOT, runMain, TS_NODE_ARGS, benchPlatform } from './support/harness';
 
 const env = process.env;
 const CONFIG = {
-  pgAdminUrl: env.BENCH_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
-  database: env.BENCH_DATABASE || 'kepu_bench_system',
-  apiPort: envInt('BENCH_API_PORT', 3110),
+  ...benchPlatform({ database: 'kepu_bench_system', apiPort: 3110, redisDb: 7, queuePrefix: '{kepu-bench-system}' }),
   referencePort: envInt('BENCH_REFERENCE_PORT', 3111),
-  redisUrl: env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379/7',
-  queuePrefix: env.BENCH_QUEUE_PREFIX || '{kepu-bench-system}',
-  jwtSecret: 'bench-jwt-secret-0123456789abcdef',
   burstS: envInt('BENCH_DURATION_S', 30),
   warmupS: envInt('BENCH_WARMUP_S', 3),
   rounds: envInt('BENCH_ROUNDS', 2),

@@ -19,6 +19,34 @@ export function envInt(name: string, fallback: number): number {
   return value ? Number(value) : fallback;
 }
 
+/** The JWT secret every bench platform signs with (32+ bytes, as JWT_SECRET must be). */
+export const BENCH_JWT_SECRET = 'bench-jwt-secret-0123456789abcdef';
+
+/**
+ * What every bench's platform is set up with: its own database (dropped and recreated), API
+ * port, Redis database index and queue prefix, away from the developers', the tests' and the
+ * other benches'. BENCH_PG_ADMIN_URL, BENCH_DATABASE, BENCH_API_PORT, BENCH_REDIS_URL and
+ * BENCH_QUEUE_PREFIX override them (another name when several people bench on one server).
+ */
+export function benchPlatform(defaults: { database: string; apiPort: number; redisDb: number; queuePrefix: string }): {
+  pgAdminUrl: string;
+  database: string;
+  apiPort: number;
+  jwtSecret: string;
+  redisUrl: string;
+  queuePrefix: string;
+} {
+  const env = process.env;
+  return {
+    pgAdminUrl: env.BENCH_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
+    database: env.BENCH_DATABASE || defaults.database,
+    apiPort: envInt('BENCH_API_PORT', defaults.apiPort),
+    jwtSecret: BENCH_JWT_SECRET,
+    redisUrl: env.BENCH_REDIS_URL || `redis://127.0.0.1:6379/${defaults.redisDb}`,
+    queuePrefix: env.BENCH_QUEUE_PREFIX || defaults.queuePrefix,
+  };
+}
+
 export function log(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
 }

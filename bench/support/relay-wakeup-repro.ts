@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { Client } from 'pg';
 import { sleep } from '../../test/support/wait';
-import { ROOT } from './harness';
+import { BENCH_JWT_SECRET, ROOT } from './harness';
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/kepu_bench_notifications';
 const PAIRS = Number(process.env.PAIRS || 10);
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
       DATABASE_URL,
       REDIS_URL: process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379/7',
       QUEUE_PREFIX: '{kepu-bench}',
-      JWT_SECRET: 'bench-jwt-secret-0123456789abcdef',
+      JWT_SECRET: BENCH_JWT_SECRET,
       LOG_LEVEL: 'warn',
     },
   });

@@ -1,17 +1,16 @@
 import { AUDIENCE_CODES, FORMAT_CODES } from '@kepu/core';
 import { IsOmittable, PageQueryDto } from '@kepu/http';
-import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType, PickType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsNumber, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator';
 import {
   CreateVolunteerDto,
   DatedWindowView,
   MAX_LANGUAGES,
   MAX_SKILLS,
-  MAX_WEEKLY_WINDOWS,
   SkillDto,
   SkillView,
-  WeeklyWindowDto,
+  UpdateVolunteerDto,
   WeeklyWindowView,
 } from './volunteers.dto';
 
@@ -92,22 +91,7 @@ export class VolunteerApplicationPageView {
 }
 
 /** PATCH /me/volunteer-profile: what a volunteer changes about themself; skills stay with the organisation (any other field → 400). */
-export class UpdateMyVolunteerProfileDto {
-  @ApiPropertyOptional({ type: [WeeklyWindowDto], maxItems: MAX_WEEKLY_WINDOWS })
-  @IsOmittable()
-  @IsArray()
-  @ArrayMaxSize(MAX_WEEKLY_WINDOWS)
-  @ValidateNested({ each: true })
-  @Type(() => WeeklyWindowDto)
-  availability?: WeeklyWindowDto[];
-
-  @ApiPropertyOptional({ minimum: 0.5, maximum: 168 })
-  @IsOmittable()
-  @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 2 })
-  @Min(0.5)
-  @Max(168)
-  maxHoursPerWeek?: number;
-
+export class UpdateMyVolunteerProfileDto extends PickType(UpdateVolunteerDto, ['availability', 'maxHoursPerWeek', 'isActive'] as const) {
   @ApiPropertyOptional({ enum: AUDIENCE_CODES, isArray: true })
   @IsOmittable()
   @IsArray()
@@ -135,8 +119,4 @@ export class UpdateMyVolunteerProfileDto {
   @Matches(/\S/, { each: true, message: 'each language must not be blank' })
   languages?: string[];
 
-  @ApiPropertyOptional({ description: 'false: not matched or invited until set back to true' })
-  @IsOmittable()
-  @IsBoolean()
-  isActive?: boolean;
 }
